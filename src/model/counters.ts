@@ -1,0 +1,132 @@
+/**
+ * Counters reviewers argue about (notifications in the host, VM-exits, kicks, PIR scans on
+ * entry, cancelled entries) are not verdicts. Each is reported as its maximum over every
+ * execution of the scenario: the heaviest path through the explored state graph, where a
+ * transition weighs what its `events` say. A cycle that can repeat a counted event makes the
+ * maximum unbounded, reported as `null`.
+ */
+import { EdgeList, Exploration } from './explore';
+
+export type CounterValues = Readonly<Record<string, number | null>>;
+
+/** Strongly connected components (iterative Tarjan); returns the component id of each state. */
+function components(n: number, start: Int32Array, succ: Int32Array): { comp: Int32Array; count: number } {
+  const index = new Int32Array(n).fill(-1);
+  const low = new Int32Array(n);
+  const onStack = new Uint8Array(n);
+  const comp = new Int32Array(n).fill(-1);
+  const stack: number[] = [];
+  const callV: number[] = [];
+  const callE: number[] = [];
+  let counter = 0;
+  let count = 0;
+  for (let root = 0; root < n; root++) {
+    if (index[root] !== -1) continue;
+    callV.push(root);
+    callE.push(start[root]!);
+    index[root] = low[root] = counter++;
+    stack.push(root);
+    onStack[root] = 1;
+    while (callV.length) {
+      const v = callV[callV.length - 1]!;
+      const e = callE[callE.length - 1]!;
+      if (e < start[v + 1]!) {
+        callE[callE.length - 1] = e + 1;
+        const w = succ[e]!;
+        if (index[w] === -1) {
+          index[w] = low[w] = counter++;
+          stack.push(w);
+          onStack[w] = 1;
+          callV.push(w);
+          callE.push(start[w]!);
+        } else if (onStack[w]) {
+          low[v] = Math.min(low[v]!, index[w]!);
+        }
+        continue;
+      }
+      callV.pop();
+      callE.pop();
+      if (callV.length) {
+        const parent = callV[callV.length - 1]!;
+        low[parent] = Math.min(low[parent]!, low[v]!);
+      }
+      if (low[v] === index[v]) {
+        for (;;) {
+          const w = stack.pop()!;
+          onStack[w] = 0;
+          comp[w] = count;
+          if (w === v) break;
+        }
+        count++;
+      }
+    }
+  }
+  return { comp, count };
+}
+
+/**
+ * Maximum of each counter over all executions, or `undefined` when the edges were not kept
+ * (or only partly kept), in which case the caller says the counters were not computed.
+ */
+export function maxCounters(exploration: Exploration): CounterValues | undefined {
+  const edges: EdgeList | undefined = exploration.edges;
+  if (!edges || !edges.complete || !exploration.stats.complete) return undefined;
+  const model = exploration.compiled.model;
+  const n = exploration.store.count;
+  // Compressed adjacency.
+  const start = new Int32Array(n + 1);
+  for (let i = 0; i < edges.count; i++) start[edges.from[i]! + 1]!++;
+  for (let i = 0; i < n; i++) start[i + 1]! += start[i]!;
+  const fill = start.slice(0, n);
+  const succ = new Int32Array(edges.count);
+  const tidOf = new Int32Array(edges.count);
+  for (let i = 0; i < edges.count; i++) {
+    const at = fill[edges.from[i]!]!++;
+    succ[at] = edges.to[i]!;
+    tidOf[at] = edges.tid[i]!;
+  }
+  const { comp, count } = components(n, start, succ);
+  const result: Record<string, number | null> = {};
+  for (const name of model.counters) {
+    const weight = (tid: number) => model.transitions[tid]!.events?.[name] ?? 0;
+    // Tarjan numbers components in reverse topological order: successors first.
+    const best = new Float64Array(count);
+    const unbounded = new Uint8Array(count);
+    const members: number[][] = Array.from({ length: count }, () => []);
+    for (let v = 0; v < n; v++) members[comp[v]!]!.push(v);
+    for (let c = 0; c < count; c++) {
+      let b = 0;
+      let inf = false;
+      for (const v of members[c]!) {
+        for (let e = start[v]!; e < start[v + 1]!; e++) {
+          const w = succ[e]!;
+          const cw = comp[w]!;
+          const wt = weight(tidOf[e]!);
+          if (cw === c) {
+            if (wt > 0) inf = true;
+            continue;
+          }
+          if (unbounded[cw]) inf = true;
+          b = Math.max(b, wt + best[cw]!);
+        }
+      }
+      best[c] = b;
+      unbounded[c] = inf ? 1 : 0;
+    }
+    const c0 = comp[0]!;
+    result[name] = unbounded[c0] ? null : best[c0]!;
+  }
+  return result;
+}
+
+/** Sum of each counter along one path of transitions (a counterexample). */
+export function countersAlong(exploration: Exploration, stateIndex: number): CounterValues {
+  const model = exploration.compiled.model;
+  const out: Record<string, number> = Object.fromEntries(model.counters.map((c) => [c, 0]));
+  for (const i of exploration.store.pathTo(stateIndex).slice(1)) {
+    const ev = model.transitions[exploration.store.via[i]!]!.events;
+    if (!ev) continue;
+    for (const [k, v] of Object.entries(ev)) out[k] = (out[k] ?? 0) + v;
+  }
+  return out;
+}

@@ -1,0 +1,14 @@
+/** Typed errors of the pure layers. The CLI and the editor turn them into one-line reasons. */
+
+export class RaceLensError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** The model, a scenario, a profile or a `--set` override is malformed. */
+export class ModelError extends RaceLensError {}
+
+/** The user's input (a patch file, an argument) cannot be used. */
+export class InputError extends RaceLensError {}

@@ -1,0 +1,214 @@
+/**
+ * Explicit-state breadth-first exploration of every interleaving of a compiled model.
+ *
+ * Deterministic: actors and transitions are tried in declaration order, so the same model
+ * gives the same state numbering, the same statistics (but `ms`) and the same traces.
+ * Because states are numbered in BFS order, the first violating state found for a
+ * property ends a shortest counterexample.
+ */
+import { CompiledModel, unpack } from './compile';
+import { StateStore } from './store';
+
+export interface CancelSignal {
+  readonly aborted: boolean;
+}
+
+export interface Limits {
+  /** Stop, inconclusive, once this many distinct states are stored. */
+  readonly maxStates?: number;
+  /** Stop, inconclusive, after this many milliseconds. */
+  readonly maxMs?: number;
+  /** An `AbortSignal` or anything with `aborted`; checked every few hundred expansions. */
+  readonly signal?: CancelSignal;
+  /** Clock in milliseconds; injected so that tests stay deterministic. */
+  readonly now?: () => number;
+  /** Keep the edges of the state graph (for counters); bounded by `maxEdges`. */
+  readonly recordEdges?: boolean;
+  readonly maxEdges?: number;
+}
+
+export const DEFAULT_LIMITS = { maxStates: 2_000_000, maxMs: 20_000, maxEdges: 4_000_000 } as const;
+
+export type StopReason = 'states' | 'time' | 'abort';
+
+export interface ExploreStats {
+  readonly states: number;
+  readonly transitions: number;
+  /** Length of the longest shortest path from the initial state that was reached. */
+  readonly depth: number;
+  readonly ms: number;
+  /** True when every reachable state was expanded. */
+  readonly complete: boolean;
+  readonly stoppedBy?: StopReason;
+  /** Bytes held by the visited set when the run ended. */
+  readonly bytes: number;
+}
+
+export type PropertyStatus = 'holds' | 'violated' | 'inconclusive';
+
+export interface PropertyOutcome {
+  readonly id: string;
+  readonly status: PropertyStatus;
+  /** Index of the first violating state in BFS order, when violated. */
+  readonly stateIndex?: number;
+}
+
+/** Edges of the explored graph as parallel arrays: from-state, to-state, transition id. */
+export interface EdgeList {
+  readonly from: Int32Array;
+  readonly to: Int32Array;
+  readonly tid: Int32Array;
+  readonly count: number;
+  /** False when `maxEdges` was reached and the list is partial. */
+  readonly complete: boolean;
+}
+
+export interface Exploration {
+  readonly compiled: CompiledModel;
+  readonly store: StateStore;
+  readonly stats: ExploreStats;
+  readonly outcomes: readonly PropertyOutcome[];
+  readonly edges?: EdgeList;
+}
+
+class EdgeRecorder {
+  from = new Int32Array(1024);
+  to = new Int32Array(1024);
+  tid = new Int32Array(1024);
+  count = 0;
+  complete = true;
+  constructor(private readonly max: number) {}
+  add(from: number, to: number, tid: number): void {
+    if (!this.complete) return;
+    if (this.count === this.max) {
+      this.complete = false;
+      return;
+    }
+    if (this.count === this.from.length) {
+      const grow = (a: Int32Array) => {
+        const b = new Int32Array(a.length * 2);
+        b.set(a);
+        return b;
+      };
+      this.from = grow(this.from);
+      this.to = grow(this.to);
+      this.tid = grow(this.tid);
+    }
+    this.from[this.count] = from;
+    this.to[this.count] = to;
+    this.tid[this.count] = tid;
+    this.count++;
+  }
+}
+
+export function explore(compiled: CompiledModel, limits: Limits = {}): Exploration {
+  const now = limits.now ?? (() => performance.now());
+  const maxStates = limits.maxStates ?? DEFAULT_LIMITS.maxStates;
+  const maxMs = limits.maxMs ?? DEFAULT_LIMITS.maxMs;
+  const props = compiled.model.properties;
+  const W = compiled.layout.words;
+  const store = new StateStore(W);
+  const edges = limits.recordEdges ? new EdgeRecorder(limits.maxEdges ?? DEFAULT_LIMITS.maxEdges) : undefined;
+  const firstBad: number[] = props.map(() => -1);
+  let pendingBad = (1 << props.length) - 1;
+
+  const started = now();
+  const cur = new Uint32Array(W);
+  const next = new Uint32Array(W);
+  let transitions = 0;
+  let stoppedBy: StopReason | undefined;
+
+  const noteBad = (index: number, state: Uint32Array) => {
+    if (!pendingBad) return;
+    const b = compiled.bad(state) & pendingBad;
+    if (!b) return;
+    for (let i = 0; i < props.length; i++) {
+      if (b & (1 << i)) firstBad[i] = index;
+    }
+    pendingBad &= ~b;
+  };
+
+  store.insert(compiled.init, -1, -1);
+  noteBad(0, compiled.init);
+
+  let head = 0;
+  let overflow = false;
+  let expanding = 0;
+  const emit = (tid: number) => {
+    transitions++;
+    if (store.count >= maxStates) {
+      const known = store.indexOf(next);
+      // A new successor cannot be stored: we can no longer claim to have seen every state.
+      if (known < 0) overflow = true;
+      else edges?.add(expanding, known, tid);
+      return;
+    }
+    const index = store.insert(next, expanding, tid);
+    if (index >= 0) noteBad(index, next);
+    if (edges) edges.add(expanding, index >= 0 ? index : store.indexOf(next), tid);
+  };
+
+  while (head < store.count) {
+    if ((head & 255) === 0) {
+      if (limits.signal?.aborted) {
+        stoppedBy = 'abort';
+        break;
+      }
+      if (now() - started > maxMs) {
+        stoppedBy = 'time';
+        break;
+      }
+    }
+    expanding = head;
+    store.load(head, cur);
+    compiled.expand(cur, next, emit);
+    head++;
+    if (overflow) {
+      stoppedBy = 'states';
+      break;
+    }
+  }
+  const complete = stoppedBy === undefined;
+  const outcomes: PropertyOutcome[] = props.map((p, i) =>
+    firstBad[i]! >= 0
+      ? { id: p.id, status: 'violated', stateIndex: firstBad[i]! }
+      : { id: p.id, status: complete ? 'holds' : 'inconclusive' },
+  );
+  const stats: ExploreStats = {
+    states: store.count,
+    transitions,
+    depth: maxDepth(store),
+    ms: Math.round((now() - started) * 100) / 100,
+    complete,
+    ...(stoppedBy ? { stoppedBy } : {}),
+    bytes: store.bytes,
+  };
+  return {
+    compiled,
+    store,
+    stats,
+    outcomes,
+    ...(edges ? { edges: { from: edges.from, to: edges.to, tid: edges.tid, count: edges.count, complete: edges.complete } } : {}),
+  };
+}
+
+/** BFS depth of the deepest stored state. */
+function maxDepth(store: StateStore): number {
+  if (store.count === 0) return 0;
+  // States are stored in BFS order, so the last one is at the maximum depth.
+  let d = 0;
+  for (let i = store.count - 1; i > 0; i = store.parent[i]!) d++;
+  return d;
+}
+
+/**
+ * Index of the first stored state (BFS order) satisfying `pred`, which sees the state as one
+ * value per variable; -1 when none. For tests that must show a situation was really explored.
+ */
+export function findState(exploration: Exploration, pred: (values: readonly number[]) => boolean): number {
+  const { store, compiled } = exploration;
+  for (let i = 0; i < store.count; i++) {
+    if (pred(unpack(compiled.layout, store.arena, i * store.words))) return i;
+  }
+  return -1;
+}

@@ -1,0 +1,247 @@
+/**
+ * The transition-system IR that every model compiles to.
+ *
+ * A model is a set of bounded integer variables and a set of actors. Each actor has a
+ * program-counter variable and a list of guarded atomic transitions. The explorer
+ * (`explore.ts`) interprets exactly this IR, and the Promela exporter prints exactly
+ * this IR, so the two always describe the same transition system.
+ *
+ * Effects are sequential: an assignment sees the values written by the ones before it
+ * in the same transition, as in a Promela `d_step`.
+ */
+
+export type Expr =
+  | { readonly k: 'const'; readonly v: number }
+  | { readonly k: 'var'; readonly id: number }
+  | { readonly k: 'not'; readonly e: Expr }
+  | { readonly k: 'and' | 'or'; readonly es: readonly Expr[] }
+  | { readonly k: 'eq' | 'ne' | 'lt' | 'le' | 'add' | 'sub' | 'min' | 'max'; readonly a: Expr; readonly b: Expr }
+  | { readonly k: 'ite'; readonly c: Expr; readonly t: Expr; readonly e: Expr }
+  /**
+   * "Actor is at program point pc". Only exists while a model is being built: program
+   * points are renumbered at the end, and `ModelBuilder.build` rewrites this to a comparison.
+   */
+  | { readonly k: 'at'; readonly actor: number; readonly pc: number };
+
+export type VarKind = 'state' | 'pc' | 'local' | 'ghost';
+
+export interface VarDecl {
+  readonly id: number;
+  /** Dotted display name, for example `PID0.ON` or `vCPU0.mode`. */
+  readonly name: string;
+  /** Inclusive upper bound; the lower bound is always 0. */
+  readonly max: number;
+  readonly init: number;
+  readonly kind: VarKind;
+  /** Names for the values, when the variable is an enumeration (`OUTSIDE_GUEST_MODE`, ...). */
+  readonly values?: readonly string[];
+}
+
+export interface Assign {
+  readonly id: number;
+  readonly e: Expr;
+}
+
+/** Where a transition comes from, so that a trace step can be tied back to a program step. */
+export interface StepOrigin {
+  /** Program name, for example `vcpu_enter_guest` or `vmx_vcpu_pi_put`. */
+  readonly program: string;
+  /** Path of the step inside the program: indices through nested `if` bodies. */
+  readonly path: readonly number[];
+  /** Step operation, for example `local_irq_disable`. */
+  readonly op: string;
+  /** Line of the patch document this step was read from, when it came from a patch. */
+  readonly line?: number;
+  /** The hardware or kernel fact the transition encodes (kvm-model.md, SDM, kernel code). */
+  readonly rule?: string;
+}
+
+export interface Transition {
+  readonly id: number;
+  readonly actor: number;
+  readonly from: number;
+  readonly to: number;
+  readonly guard: Expr;
+  readonly effects: readonly Assign[];
+  /** Human-readable description of what happens, e.g. `pi_test_and_set_on() finds ON=0, sets it`. */
+  readonly label: string;
+  readonly origin?: StepOrigin;
+  /** Counter increments carried by this transition (see `counters.ts`). */
+  readonly events?: Readonly<Record<string, number>>;
+}
+
+export interface Actor {
+  readonly id: number;
+  readonly name: string;
+  /** Swimlane the timeline puts this actor in: `vCPU thread`, `sender`, `hardware`, ... */
+  readonly lane: string;
+  readonly pcVar: number;
+  readonly pcLabels: readonly string[];
+}
+
+export interface Property {
+  /** Stable id from kvm-model.md section 3, also the SARIF rule id. */
+  readonly id: string;
+  /** The property is violated in every reachable state where `bad` is non-zero. */
+  readonly bad: Expr;
+}
+
+/** A display-only field computed from the state, such as a pCPU's effective IRQ flag. */
+export interface DerivedField {
+  readonly name: string;
+  readonly e: Expr;
+  readonly values?: readonly string[];
+}
+
+export interface Model {
+  readonly name: string;
+  readonly vars: readonly VarDecl[];
+  readonly actors: readonly Actor[];
+  readonly transitions: readonly Transition[];
+  readonly properties: readonly Property[];
+  readonly derived: readonly DerivedField[];
+  /** Counter names that transitions may carry in `events`. */
+  readonly counters: readonly string[];
+}
+
+// ---------------------------------------------------------------- expression helpers
+
+export const lit = (v: number): Expr => ({ k: 'const', v });
+export const TRUE = lit(1);
+export const FALSE = lit(0);
+export const ref = (id: number): Expr => ({ k: 'var', id });
+export const not = (e: Expr): Expr => (e.k === 'const' ? lit(e.v ? 0 : 1) : e.k === 'not' ? e.e : { k: 'not', e });
+export const eq = (a: Expr, b: Expr | number): Expr => ({ k: 'eq', a, b: typeof b === 'number' ? lit(b) : b });
+export const ne = (a: Expr, b: Expr | number): Expr => ({ k: 'ne', a, b: typeof b === 'number' ? lit(b) : b });
+export const lt = (a: Expr, b: Expr | number): Expr => ({ k: 'lt', a, b: typeof b === 'number' ? lit(b) : b });
+export const le = (a: Expr, b: Expr | number): Expr => ({ k: 'le', a, b: typeof b === 'number' ? lit(b) : b });
+export const add = (a: Expr, b: Expr | number): Expr => ({ k: 'add', a, b: typeof b === 'number' ? lit(b) : b });
+export const sub = (a: Expr, b: Expr | number): Expr => ({ k: 'sub', a, b: typeof b === 'number' ? lit(b) : b });
+export const min = (a: Expr, b: Expr | number): Expr => ({ k: 'min', a, b: typeof b === 'number' ? lit(b) : b });
+export const ite = (c: Expr, t: Expr | number, e: Expr | number): Expr => ({
+  k: 'ite',
+  c,
+  t: typeof t === 'number' ? lit(t) : t,
+  e: typeof e === 'number' ? lit(e) : e,
+});
+
+/** Conjunction with constant folding; `and()` is true. */
+export function and(...es: Expr[]): Expr {
+  const kept: Expr[] = [];
+  for (const e of es) {
+    if (e.k === 'const') {
+      if (!e.v) return FALSE;
+      continue;
+    }
+    if (e.k === 'and') kept.push(...e.es);
+    else kept.push(e);
+  }
+  if (kept.length === 0) return TRUE;
+  if (kept.length === 1) return kept[0]!;
+  return { k: 'and', es: kept };
+}
+
+/** Disjunction with constant folding; `or()` is false. */
+export function or(...es: Expr[]): Expr {
+  const kept: Expr[] = [];
+  for (const e of es) {
+    if (e.k === 'const') {
+      if (e.v) return TRUE;
+      continue;
+    }
+    if (e.k === 'or') kept.push(...e.es);
+    else kept.push(e);
+  }
+  if (kept.length === 0) return FALSE;
+  if (kept.length === 1) return kept[0]!;
+  return { k: 'or', es: kept };
+}
+
+/** Evaluates an expression against unpacked values (slow path: traces, tests, display). */
+export function evaluate(e: Expr, values: ArrayLike<number>): number {
+  switch (e.k) {
+    case 'const':
+      return e.v;
+    case 'var':
+      return values[e.id]!;
+    case 'not':
+      return evaluate(e.e, values) ? 0 : 1;
+    case 'and':
+      return e.es.every((x) => evaluate(x, values) !== 0) ? 1 : 0;
+    case 'or':
+      return e.es.some((x) => evaluate(x, values) !== 0) ? 1 : 0;
+    case 'ite':
+      return evaluate(e.c, values) ? evaluate(e.t, values) : evaluate(e.e, values);
+    case 'at':
+      throw new Error('unresolved program point in a built model');
+    default: {
+      const a = evaluate(e.a, values);
+      const b = evaluate(e.b, values);
+      switch (e.k) {
+        case 'eq':
+          return a === b ? 1 : 0;
+        case 'ne':
+          return a !== b ? 1 : 0;
+        case 'lt':
+          return a < b ? 1 : 0;
+        case 'le':
+          return a <= b ? 1 : 0;
+        case 'add':
+          return a + b;
+        case 'sub':
+          return a - b;
+        case 'min':
+          return Math.min(a, b);
+        case 'max':
+          return Math.max(a, b);
+      }
+    }
+  }
+}
+
+/** Variable ids an expression reads. */
+export function readsOf(e: Expr, out: Set<number> = new Set()): Set<number> {
+  switch (e.k) {
+    case 'const':
+    case 'at':
+      break;
+    case 'var':
+      out.add(e.id);
+      break;
+    case 'not':
+      readsOf(e.e, out);
+      break;
+    case 'and':
+    case 'or':
+      for (const x of e.es) readsOf(x, out);
+      break;
+    case 'ite':
+      readsOf(e.c, out);
+      readsOf(e.t, out);
+      readsOf(e.e, out);
+      break;
+    default:
+      readsOf(e.a, out);
+      readsOf(e.b, out);
+  }
+  return out;
+}
+
+/** Rewrites every node bottom-up with `f` (used to resolve program points). */
+export function mapExpr(e: Expr, f: (e: Expr) => Expr): Expr {
+  switch (e.k) {
+    case 'const':
+    case 'var':
+    case 'at':
+      return f(e);
+    case 'not':
+      return f({ k: 'not', e: mapExpr(e.e, f) });
+    case 'and':
+    case 'or':
+      return f({ k: e.k, es: e.es.map((x) => mapExpr(x, f)) });
+    case 'ite':
+      return f({ k: 'ite', c: mapExpr(e.c, f), t: mapExpr(e.t, f), e: mapExpr(e.e, f) });
+    default:
+      return f({ k: e.k, a: mapExpr(e.a, f), b: mapExpr(e.b, f) });
+  }
+}

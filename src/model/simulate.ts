@@ -1,0 +1,87 @@
+/**
+ * One simulation: a scenario, under a profile's programs with optional overrides, explored
+ * to a result with verdicts, statistics, counters and shortest counterexamples.
+ */
+import { compile } from './compile';
+import { CounterValues, countersAlong, maxCounters } from './counters';
+import { ModelError } from './errors';
+import { DEFAULT_LIMITS, ExploreStats, Limits, PropertyStatus, explore } from './explore';
+import { Model } from './ir';
+import { buildPiModel } from './pi/model';
+import { Profile } from './profiles';
+import { Program, ProgramSet, formatProgram, parseProgram } from './program';
+import { Scenario } from './scenarios';
+import { Trace, traceTo } from './trace';
+
+export interface PropertyResult {
+  readonly property: string;
+  readonly status: PropertyStatus;
+  /** Shortest counterexample, when violated. */
+  readonly trace?: Trace;
+  /** Counters summed along the counterexample. */
+  readonly countersAlongTrace?: CounterValues;
+}
+
+export interface SimulationResult {
+  readonly scenario: string;
+  readonly profile: string;
+  /** Caveats a reader needs next to the verdicts (an anachronistic scenario, uncomputed counters). */
+  readonly notes: readonly string[];
+  /** Programs that differ from the profile, in program text. */
+  readonly overrides: Readonly<Record<string, string>>;
+  readonly properties: readonly PropertyResult[];
+  /** Maximum of each counter over all executions; absent when the graph was too large to keep. */
+  readonly counters?: CounterValues;
+  readonly stats: ExploreStats;
+}
+
+/** Edges are kept for the counters only while the run is small enough to afford it. */
+const COUNTER_EDGE_LIMIT = 3_000_000;
+
+export function programsWith(profile: Profile, overrides: Readonly<Record<string, Program>>): ProgramSet {
+  for (const name of Object.keys(overrides)) {
+    if (!(name in profile.programs)) throw new ModelError(`--set ${name}: the ${profile.id} profile has no program of that name`);
+  }
+  return { ...profile.programs, ...overrides };
+}
+
+export function buildModel(scenario: Scenario, profile: Profile, overrides: Readonly<Record<string, Program>> = {}): Model {
+  return buildPiModel(`${scenario.id}@${profile.id}`, scenario.pi, programsWith(profile, overrides), profile.pi);
+}
+
+export function simulate(scenario: Scenario, profile: Profile, overrides: Readonly<Record<string, Program>> = {}, limits: Limits = {}): SimulationResult {
+  const model = buildModel(scenario, profile, overrides);
+  const exploration = explore(compile(model), { recordEdges: true, maxEdges: COUNTER_EDGE_LIMIT, ...limits, maxStates: limits.maxStates ?? DEFAULT_LIMITS.maxStates });
+  const properties = exploration.outcomes.map((o): PropertyResult => {
+    if (o.status !== 'violated' || o.stateIndex === undefined) return { property: o.id, status: o.status };
+    return {
+      property: o.id,
+      status: o.status,
+      trace: traceTo(exploration, o.stateIndex),
+      countersAlongTrace: countersAlong(exploration, o.stateIndex),
+    };
+  });
+  const counters = maxCounters(exploration);
+  const notes: string[] = [];
+  if (scenario.since && (profile.version[0] < scenario.since.version[0] || (profile.version[0] === scenario.since.version[0] && profile.version[1] < scenario.since.version[1]))) {
+    notes.push(`${scenario.id} under ${profile.id}: ${scenario.since.why}`);
+  }
+  if (!counters) notes.push('counters not computed: the state graph was too large to keep, or the run stopped early');
+  return {
+    scenario: scenario.id,
+    profile: profile.id,
+    notes,
+    overrides: Object.fromEntries(Object.entries(overrides).map(([k, v]) => [k, formatProgram(v)])),
+    properties,
+    ...(counters ? { counters } : {}),
+    stats: exploration.stats,
+  };
+}
+
+/** Parses `program=step,step,...` as given to `--set`. */
+export function parseOverride(text: string): [string, Program] {
+  const eq = text.indexOf('=');
+  if (eq <= 0) throw new ModelError(`--set needs program=steps, got "${text}"`);
+  const name = text.slice(0, eq).trim();
+  return [name, parseProgram(text.slice(eq + 1))];
+}

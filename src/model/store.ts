@@ -1,0 +1,122 @@
+/**
+ * The visited set: packed states in one growing arena, indexed by an open-addressing
+ * hash table. A state's index is its position in the arena, which is also its position
+ * in breadth-first order, so the arena doubles as the BFS queue.
+ */
+
+export class StateStore {
+  readonly words: number;
+  arena: Uint32Array;
+  /** Index of the state this one was first reached from; -1 for the initial state. */
+  parent: Int32Array;
+  /** Transition id that first reached this state; -1 for the initial state. */
+  via: Int32Array;
+  count = 0;
+  private table: Int32Array;
+  private mask: number;
+
+  constructor(words: number, initialCapacity = 1024) {
+    this.words = words;
+    const cap = Math.max(16, initialCapacity);
+    this.arena = new Uint32Array(cap * words);
+    this.parent = new Int32Array(cap);
+    this.via = new Int32Array(cap);
+    let size = 16;
+    while (size < cap * 2) size <<= 1;
+    this.table = new Int32Array(size);
+    this.mask = size - 1;
+  }
+
+  get capacity(): number {
+    return this.parent.length;
+  }
+
+  /** Bytes held by the store's typed arrays. */
+  get bytes(): number {
+    return this.arena.byteLength + this.parent.byteLength + this.via.byteLength + this.table.byteLength;
+  }
+
+  private hash(src: Uint32Array, off: number): number {
+    let h = 0x811c9dc5 | 0;
+    for (let i = 0; i < this.words; i++) {
+      h = Math.imul(h ^ src[off + i]!, 0x9e3779b1);
+      h = (h << 13) | (h >>> 19);
+    }
+    h ^= h >>> 16;
+    h = Math.imul(h, 0x85ebca6b);
+    h ^= h >>> 13;
+    return h;
+  }
+
+  private equalsAt(index: number, src: Uint32Array): boolean {
+    const base = index * this.words;
+    for (let i = 0; i < this.words; i++) if (this.arena[base + i] !== src[i]) return false;
+    return true;
+  }
+
+  /** Hash-table slot holding `state`, or the empty slot where it would go. */
+  private probe(state: Uint32Array): number {
+    let slot = this.hash(state, 0) & this.mask;
+    for (;;) {
+      const e = this.table[slot]!;
+      if (e === 0 || this.equalsAt(e - 1, state)) return slot;
+      slot = (slot + 1) & this.mask;
+    }
+  }
+
+  /** Index of `state`, or -1 when it is not stored. */
+  indexOf(state: Uint32Array): number {
+    return this.table[this.probe(state)]! - 1;
+  }
+
+  /** Adds `state` unless present. Returns the new index, or -1 when it was already there. */
+  insert(state: Uint32Array, parent: number, via: number): number {
+    const slot = this.probe(state);
+    if (this.table[slot] !== 0) return -1;
+    if (this.count === this.capacity) this.growArena();
+    const index = this.count++;
+    this.arena.set(state, index * this.words);
+    this.parent[index] = parent;
+    this.via[index] = via;
+    this.table[slot] = index + 1;
+    if (this.count * 2 > this.table.length) this.growTable();
+    return index;
+  }
+
+  /** Copies state `index` into `out`. */
+  load(index: number, out: Uint32Array): void {
+    const base = index * this.words;
+    for (let i = 0; i < this.words; i++) out[i] = this.arena[base + i]!;
+  }
+
+  /** The chain of state indices from the initial state to `index`. */
+  pathTo(index: number): number[] {
+    const path: number[] = [];
+    for (let i = index; i >= 0; i = this.parent[i]!) path.push(i);
+    return path.reverse();
+  }
+
+  private growArena(): void {
+    const cap = this.capacity * 2;
+    const arena = new Uint32Array(cap * this.words);
+    arena.set(this.arena);
+    this.arena = arena;
+    const parent = new Int32Array(cap);
+    parent.set(this.parent);
+    this.parent = parent;
+    const via = new Int32Array(cap);
+    via.set(this.via);
+    this.via = via;
+  }
+
+  private growTable(): void {
+    const size = this.table.length * 2;
+    this.table = new Int32Array(size);
+    this.mask = size - 1;
+    for (let index = 0; index < this.count; index++) {
+      let slot = this.hash(this.arena, index * this.words) & this.mask;
+      while (this.table[slot] !== 0) slot = (slot + 1) & this.mask;
+      this.table[slot] = index + 1;
+    }
+  }
+}

@@ -1,0 +1,70 @@
+/**
+ * Counterexample reconstruction: the path of states from the initial state to a violating
+ * state, each step told as actor, step and the fields it changed.
+ */
+import { unpack } from './compile';
+import { evaluate, StepOrigin } from './ir';
+import { Exploration } from './explore';
+
+export type FieldValue = number | string;
+
+export interface TraceStep {
+  /** 1-based position in the trace. */
+  readonly n: number;
+  readonly actor: string;
+  readonly lane: string;
+  readonly step: string;
+  readonly origin?: StepOrigin;
+  /** Fields whose value differs from the previous state (program counters excluded). */
+  readonly changed: Readonly<Record<string, FieldValue>>;
+  readonly events?: Readonly<Record<string, number>>;
+}
+
+export interface Trace {
+  readonly initial: Readonly<Record<string, FieldValue>>;
+  readonly steps: readonly TraceStep[];
+  /** The full state after each step (index 0 is the initial state), for step-through views. */
+  readonly states: readonly Readonly<Record<string, FieldValue>>[];
+}
+
+/** Named view of an unpacked state: variables (without program counters) plus derived fields. */
+export function describeState(exploration: Exploration, values: readonly number[]): Record<string, FieldValue> {
+  const model = exploration.compiled.model;
+  const out: Record<string, FieldValue> = {};
+  for (const v of model.vars) {
+    if (v.kind === 'pc') continue;
+    const x = values[v.id]!;
+    out[v.name] = v.values?.[x] ?? x;
+  }
+  for (const d of model.derived) {
+    const x = evaluate(d.e, values);
+    out[d.name] = d.values?.[x] ?? x;
+  }
+  return out;
+}
+
+export function traceTo(exploration: Exploration, stateIndex: number): Trace {
+  const { store, compiled } = exploration;
+  const model = compiled.model;
+  const path = store.pathTo(stateIndex);
+  const states = path.map((i) => describeState(exploration, unpack(compiled.layout, store.arena, i * store.words)));
+  const steps: TraceStep[] = [];
+  for (let k = 1; k < path.length; k++) {
+    const t = model.transitions[store.via[path[k]!]!]!;
+    const actor = model.actors[t.actor]!;
+    const before = states[k - 1]!;
+    const after = states[k]!;
+    const changed: Record<string, FieldValue> = {};
+    for (const key of Object.keys(after)) if (after[key] !== before[key]) changed[key] = after[key]!;
+    steps.push({
+      n: k,
+      actor: actor.name,
+      lane: actor.lane,
+      step: t.label,
+      ...(t.origin ? { origin: t.origin } : {}),
+      changed,
+      ...(t.events ? { events: t.events } : {}),
+    });
+  }
+  return { initial: states[0]!, steps, states };
+}
