@@ -40,8 +40,9 @@ export interface SenderSpec {
   /** Vector posted (ignored for `request`). */
   readonly vector: number;
   /**
-   * `in-host`: the sender starts only while the target is in the host handling an exit
-   * (root mode, OUTSIDE_GUEST_MODE, on its CPU): the window seed 000's "PIN count" is about.
+   * `in-host`: the sender starts only while the target is in the host handling an exit with
+   * IRQs enabled (root mode, OUTSIDE_GUEST_MODE, on its CPU): the window seed 000's "PIN
+   * count" is about.
    */
   readonly when?: 'any' | 'in-host';
 }
@@ -362,7 +363,7 @@ function buildSender(b: ModelBuilder, w: PiWorld, cfg: PiConfig, programs: Progr
   }
   if (s.when === 'in-host') {
     const t = w.vcpu[s.vcpu]!;
-    const inHost = and(eq(ref(t.running), 1), eq(ref(t.nonroot), 0), eq(ref(t.mode), OUTSIDE_GUEST_MODE));
+    const inHost = and(eq(ref(t.running), 1), eq(ref(t.nonroot), 0), eq(ref(t.mode), OUTSIDE_GUEST_MODE), eq(ref(t.irqsDisabled), 0));
     actor.specs.forEach((spec, k) => {
       if (spec.from === start) actor.specs[k] = { ...spec, guard: and(inHost, spec.guard) };
     });
