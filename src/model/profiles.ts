@@ -59,9 +59,11 @@ const V4_9: Source = {
     preempt_enable,
     handle_exit`,
   vmx_vcpu_run: 'vm_entry',
-  // kvm_lapic_find_highest_irr() syncs PIR when APICv is active; vmx_hwapic_irr_update() then
-  // sets RVI unless L2 runs.
-  vmx_hwapic_irr_update: 'if kvm_vcpu_apicv_active { sync_pir_to_irr }, vmx_set_rvi',
+  // hwapic_irr_update(vcpu, kvm_lapic_find_highest_irr(vcpu)): kvm_lapic_find_highest_irr()
+  // syncs PIR when APICv is active, then vmx_hwapic_irr_update() sets RVI unless L2 runs.
+  hwapic_irr_update: 'kvm_lapic_find_highest_irr, vmx_hwapic_irr_update',
+  kvm_lapic_find_highest_irr: 'if kvm_vcpu_apicv_active { sync_pir_to_irr }',
+  vmx_hwapic_irr_update: 'if !is_guest_mode { vmx_set_rvi }',
   vmx_sync_pir_to_irr: 'if pi_test_and_clear_on { kvm_apic_update_irr }',
   kvm_cpu_has_interrupt: 'if kvm_vcpu_apicv_active { sync_pir_to_irr }',
   vcpu_block: `
@@ -117,7 +119,9 @@ const V4_11: Source = {
     local_irq_enable,
     preempt_enable,
     handle_exit`,
-  vmx_sync_pir_to_irr: 'if pi_test_on { pi_clear_on, smp_mb__after_atomic, kvm_apic_update_irr }, vmx_set_rvi',
+  // `vmx_hwapic_irr_update(vcpu, max_irr)`: RVI unless L2 runs.
+  vmx_sync_pir_to_irr: 'if pi_test_on { pi_clear_on, smp_mb__after_atomic, kvm_apic_update_irr }, vmx_hwapic_irr_update',
+  vmx_hwapic_irr_update: 'if !is_guest_mode { vmx_set_rvi }',
   vmx_deliver_posted_interrupt: `
     if pi_test_and_set_pir { return },
     if pi_test_and_set_on { return },
@@ -144,7 +148,8 @@ const V5_17: Source = {
     local_irq_enable,
     preempt_enable,
     handle_exit`,
-  vmx_sync_pir_to_irr: 'if pi_test_on { pi_clear_on, smp_mb__after_atomic, kvm_apic_update_irr }, vmx_set_rvi_or_request',
+  vmx_sync_pir_to_irr:
+    'if pi_test_on { pi_clear_on, smp_mb__after_atomic, kvm_apic_update_irr }, if !is_guest_mode && kvm_vcpu_apicv_active { vmx_set_rvi } else { if got_posted_interrupt { kvm_make_request(KVM_REQ_EVENT) } }',
   kvm_cpu_has_interrupt: 'sync_pir_to_irr',
   vcpu_block: `
     if !kvm_arch_vcpu_runnable { srcu_read_unlock, kvm_vcpu_halt, srcu_read_lock, if !kvm_arch_vcpu_runnable { return } },
@@ -164,6 +169,8 @@ const V5_17: Source = {
   __vmx_deliver_posted_interrupt: 'if pi_test_and_set_pir { return }, if pi_test_and_set_on { return }, kvm_vcpu_trigger_posted_interrupt',
   kvm_vcpu_trigger_posted_interrupt: 'if mode_in_guest { send_posted_intr_ipi } else { kvm_vcpu_wake_up }',
 };
+delete (V4_11 as Record<string, string>)['hwapic_irr_update'];
+delete (V4_11 as Record<string, string>)['kvm_lapic_find_highest_irr'];
 delete (V5_17 as Record<string, string>)['vmx_pre_block'];
 delete (V5_17 as Record<string, string>)['vmx_post_block'];
 delete (V5_17 as Record<string, string>)['vmx_hwapic_irr_update'];

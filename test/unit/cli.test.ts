@@ -43,9 +43,9 @@ describe('cli', () => {
 
   it('exit 0 when everything holds, and --set changes a program', () => {
     assert.equal(cli('simulate', 'entry-vs-device-post').code, 0);
-    const r = cli('simulate', 'entry-vs-device-post', '--set', 'vmx_sync_pir_to_irr=vmx_set_rvi_or_request', '--json');
+    const r = cli('simulate', 'entry-vs-device-post', '--set', 'vmx_sync_pir_to_irr=vmx_set_rvi', '--json');
     assert.equal(r.code, 1, 'a sync that never moves PIR strands the device post');
-    assert.match(JSON.parse(r.out).overrides.vmx_sync_pir_to_irr, /vmx_set_rvi_or_request/);
+    assert.match(JSON.parse(r.out).overrides.vmx_sync_pir_to_irr, /vmx_set_rvi/);
   });
 
   it('exit 3 when a limit makes the result inconclusive', () => {

@@ -20,6 +20,7 @@ describe('golden counterexamples', () => {
       ['vCPU0 thread', 'kvm_vcpu_running: true'],
       ['vCPU0 thread', 'kvm_check_request(): requests handled, no KVM_REQ_EVENT'],
       ['vCPU0 thread', 'pi_test_and_clear_on(): was clear'],
+      ['vCPU0 thread', '!is_guest_mode: true'],
       ['vCPU0 thread', 'vmx_set_rvi(max_irr): RVI covers the highest vIRR vector'],
       ['vCPU0 thread', 'preempt_disable()'],
       ['vCPU0 thread', 'vcpu->mode = IN_GUEST_MODE'],

@@ -266,11 +266,6 @@ export const OPS: Readonly<Record<string, OpEntry>> = {
     rule: '§2 vcpu_enter_guest step 4',
     impl: () => ({ kind: 'noop', why: 'resolved as a call' }),
   },
-  hwapic_irr_update: {
-    summary: 'old kernels: hwapic_irr_update(vcpu, kvm_lapic_find_highest_irr(vcpu)): runs hwapic_irr_update',
-    rule: 'seed 002: the unconditional RVI update of the 4.10 entry path',
-    impl: () => ({ kind: 'noop', why: 'resolved as a call' }),
-  },
   pi_clear_on: {
     summary: 'PID.ON = 0 (locked clear_bit)',
     rule: '§2 vmx_sync_pir_to_irr: ON is cleared before PIR is read',
@@ -304,31 +299,10 @@ export const OPS: Readonly<Record<string, OpEntry>> = {
       );
     },
   },
-  vmx_set_rvi_or_request: {
-    summary: 'RVI from vIRR when not nested and APICv is active; otherwise KVM_REQ_EVENT if something new arrived',
-    rule: '§2 vmx_sync_pir_to_irr: set RVI when not nested and APICv is active, otherwise raise KVM_REQ_EVENT if something new arrived',
-    impl: (ctx) => {
-      const v = vc(ctx);
-      const rviPath = and(eq(ref(v.l2), 0), ctx.platform.apicvActive ? TRUE : FALSE);
-      return atomic(
-        OPS['vmx_set_rvi_or_request']!.rule,
-        { guard: rviPath, effects: [set(v.rvi, ctx.w.anyVirr(v.index))], label: 'vmx_set_rvi(max_irr): RVI covers the highest vIRR vector' },
-        { guard: and(not(rviPath), eq(ref(ctx.locals.got), 1)), effects: makeRequest(ctx, 'KVM_REQ_EVENT'), label: 'nested or APICv off, new IRQ: kvm_make_request(KVM_REQ_EVENT)' },
-        { guard: and(not(rviPath), eq(ref(ctx.locals.got), 0)), effects: [], label: 'nested or APICv off, nothing new: no request' },
-      );
-    },
-  },
   vmx_set_rvi: {
-    summary: 'old kernels\' vmx_hwapic_irr_update: RVI from vIRR unless L2 runs',
-    rule: 'seed 002 (4.10/4.11 vmx_hwapic_irr_update): `if (!is_guest_mode(vcpu)) vmx_set_rvi(max_irr)`',
-    impl: (ctx) => {
-      const v = vc(ctx);
-      return atomic(
-        OPS['vmx_set_rvi']!.rule,
-        { guard: eq(ref(v.l2), 0), effects: [set(v.rvi, ctx.w.anyVirr(v.index))], label: 'vmx_set_rvi(max_irr): RVI covers the highest vIRR vector' },
-        { guard: eq(ref(v.l2), 1), effects: [], label: 'L2 runs: RVI left alone, no request' },
-      );
-    },
+    summary: 'vmx_set_rvi(max_irr): RVI covers the highest vIRR vector',
+    rule: 'SDM 29.1.1: RVI is the highest vector requested in vIRR; KVM writes it in GUEST_INTR_STATUS before entry',
+    impl: (ctx) => one(OPS['vmx_set_rvi']!.rule, 'vmx_set_rvi(max_irr): RVI covers the highest vIRR vector', [set(vc(ctx).rvi, ctx.w.anyVirr(ctx.vcpu))]),
   },
   kvm_check_requests: {
     summary: 'the request block at the top of vcpu_enter_guest; KVM_REQ_EVENT injects or exits to L1',
@@ -713,6 +687,11 @@ export const CONDS: Readonly<Record<string, CondEntry>> = {
     impl: (ctx) => pure(CONDS['on_seen']!.rule, eq(ref(ctx.locals.onSeen), 1)),
   },
   r: { summary: 'the result kept in local r', rule: 'a local of the running code', impl: (ctx) => pure(CONDS['r']!.rule, eq(ref(ctx.locals.r), 1)) },
+  got_posted_interrupt: {
+    summary: 'kvm_apic_update_irr() moved a new vector',
+    rule: '§2 vmx_sync_pir_to_irr: "if something new arrived"',
+    impl: (ctx) => pure(CONDS['got_posted_interrupt']!.rule, eq(ref(ctx.locals.got), 1)),
+  },
   kvm_vcpu_wake_up: {
     summary: 'kvm_vcpu_wake_up() woke the task',
     rule: '§2 "Kick and wake": kvm_vcpu_kick first tries to wake the vCPU',
@@ -746,7 +725,6 @@ export const piSemantics: Semantics<PiCtx> = {
     const entry = OPS[name];
     if (!entry) throw new ModelError(`unknown step ${name} in ${program}`);
     if (name === 'sync_pir_to_irr') return { kind: 'call', program: 'vmx_sync_pir_to_irr' };
-    if (name === 'hwapic_irr_update') return { kind: 'call', program: 'vmx_hwapic_irr_update' };
     return entry.impl(ctx, parseArgs(args), program);
   },
   cond(ctx, name) {
