@@ -5,8 +5,13 @@
  * Exit status: 0 nothing introduced (simulate: nothing violated); 1 a violation (introduced);
  * 2 bad input or usage, with a one-line reason; 3 a result is inconclusive.
  */
+import { readFileSync, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { RaceLensError } from './model/errors';
+import { InputError, RaceLensError } from './model/errors';
+import { MAX_PATCH_BYTES, readPatches } from './patch';
+import { ReviewedFile, formatReviewText, reviewJson, reviewSarif } from './review/output';
+import { exitStatus, reviewPatchSet } from './review/review';
+import { VERSION } from './version';
 import { Program } from './model/program';
 import { PROFILES, profileByVersion } from './model/profiles';
 import { SCENARIOS, scenarioById } from './model/scenarios';
@@ -14,6 +19,7 @@ import { parseOverride, simulate } from './model/simulate';
 import { formatSimulation, simulationJson } from './review/simulationReport';
 
 const USAGE = `usage:
+  kvm-race-lens check FILE... [--json | --sarif] [--profile X.Y] [--max-states N] [--timeout-ms N]
   kvm-race-lens scenarios [--json]
   kvm-race-lens profiles [--json]
   kvm-race-lens simulate SCENARIO [--profile X.Y] [--set program=step,step,...]... [--json]
@@ -33,6 +39,8 @@ function run(argv: string[]): number {
     allowPositionals: true,
     options: {
       json: { type: 'boolean', default: false },
+      sarif: { type: 'boolean', default: false },
+      version: { type: 'boolean', default: false },
       profile: { type: 'string' },
       set: { type: 'string', multiple: true },
       'max-states': { type: 'string' },
@@ -41,11 +49,36 @@ function run(argv: string[]): number {
     },
   });
   const [command, ...rest] = positionals;
+  if (values.version) {
+    process.stdout.write(`kvm-race-lens ${VERSION}\n`);
+    return 0;
+  }
   if (values.help || !command) {
     process.stdout.write(USAGE + '\n');
     return command || values.help ? 0 : 2;
   }
   switch (command) {
+    case 'check': {
+      if (!rest.length) throw new UsageError('check needs at least one FILE');
+      if (values.json && values.sarif) throw new UsageError('--json and --sarif are exclusive');
+      const maxStates = positiveInt('--max-states', values['max-states']);
+      const timeoutMs = positiveInt('--timeout-ms', values['timeout-ms']);
+      const reviewed: ReviewedFile[] = rest.map((file) => ({
+        file,
+        review: reviewPatchSet(readPatches(readInput(file)), {
+          ...(values.profile ? { profile: values.profile } : {}),
+          ...(maxStates ? { maxStates } : {}),
+          ...(timeoutMs ? { timeoutMs } : {}),
+        }),
+      }));
+      if (values.sarif) process.stdout.write(JSON.stringify(reviewSarif(reviewed, VERSION), null, 2) + '\n');
+      else if (values.json) {
+        const docs = reviewed.map((r) => reviewJson(r.review, r.file));
+        process.stdout.write(JSON.stringify(docs.length === 1 ? docs[0] : docs, null, 2) + '\n');
+      } else process.stdout.write(formatReviewText(reviewed));
+      const codes = reviewed.map((r) => exitStatus(r.review));
+      return codes.includes(1) ? 1 : codes.includes(3) ? 3 : 0;
+    }
     case 'scenarios': {
       if (values.json) {
         process.stdout.write(JSON.stringify({ schema: 1, scenarios: SCENARIOS.map((s) => ({ id: s.id, title: s.title, seeds: s.seeds, focus: s.focus, description: s.description })) }, null, 2) + '\n');
@@ -81,6 +114,25 @@ function run(argv: string[]): number {
     }
     default:
       throw new UsageError(`unknown command "${command}"\n${USAGE}`);
+  }
+}
+
+/** Reads a patch file, refusing what is not a readable regular file of sane size. */
+function readInput(file: string): Uint8Array {
+  let size: number;
+  try {
+    const st = statSync(file);
+    if (!st.isFile()) throw new InputError(`${file}: not a regular file`);
+    size = st.size;
+  } catch (e) {
+    if (e instanceof InputError) throw e;
+    throw new InputError(`${file}: cannot read it (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  if (size > MAX_PATCH_BYTES) throw new InputError(`${file}: ${size} bytes is over the ${MAX_PATCH_BYTES}-byte limit for a patch`);
+  try {
+    return readFileSync(file);
+  } catch (e) {
+    throw new InputError(`${file}: cannot read it (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
   }
 }
 

@@ -44,7 +44,7 @@ const V4_9: Source = {
   // local_irq_disable(); the exit check is inline.
   vcpu_enter_guest: `
     kvm_check_requests,
-    if kvm_lapic_enabled && kvm_vcpu_apicv_active { hwapic_irr_update },
+    if kvm_lapic_enabled { if kvm_vcpu_apicv_active { hwapic_irr_update } },
     preempt_disable,
     set_mode(IN_GUEST_MODE),
     srcu_read_unlock,
@@ -57,6 +57,7 @@ const V4_9: Source = {
     handle_exit_irqoff,
     local_irq_enable,
     preempt_enable,
+    srcu_read_lock,
     handle_exit`,
   vmx_vcpu_run: 'vm_entry',
   // hwapic_irr_update(vcpu, kvm_lapic_find_highest_irr(vcpu)): kvm_lapic_find_highest_irr()
@@ -64,7 +65,7 @@ const V4_9: Source = {
   hwapic_irr_update: 'kvm_lapic_find_highest_irr, vmx_hwapic_irr_update',
   kvm_lapic_find_highest_irr: 'if kvm_vcpu_apicv_active { sync_pir_to_irr }',
   vmx_hwapic_irr_update: 'if !is_guest_mode { vmx_set_rvi }',
-  vmx_sync_pir_to_irr: 'if pi_test_and_clear_on { kvm_apic_update_irr }',
+  vmx_sync_pir_to_irr: 'if !pi_test_and_clear_on { return }, kvm_apic_update_irr',
   kvm_cpu_has_interrupt: 'if kvm_vcpu_apicv_active { sync_pir_to_irr }',
   vcpu_block: `
     if !kvm_arch_vcpu_runnable {
@@ -77,8 +78,8 @@ const V4_9: Source = {
     set_pre_pcpu,
     wakeup_list_add(pre_pcpu),
     pid_update(ndst=pre_pcpu, nv=WAKEUP, abort_if_on),
-    if r { wakeup_list_del(pre_pcpu) }`,
-  vmx_post_block: 'if !vmx_can_use_vtd_pi { return }, pid_update(ndst=vcpu_cpu, sn=0, nv=POSTED), wakeup_list_del(pre_pcpu)',
+    if r { wakeup_list_del(pre_pcpu), return }`,
+  vmx_post_block: 'if !vmx_can_use_vtd_pi { return }, pid_update(ndst=vcpu_cpu, nv=POSTED, sn=0), wakeup_list_del(pre_pcpu)',
   kvm_vcpu_block: 'kvm_arch_vcpu_blocking, loop { prepare_to_swait, if kvm_vcpu_check_block { break }, schedule }, finish_swait, kvm_arch_vcpu_unblocking',
   kvm_arch_vcpu_blocking: '',
   kvm_arch_vcpu_unblocking: '',
@@ -110,7 +111,7 @@ const V4_11: Source = {
     set_mode(IN_GUEST_MODE),
     srcu_read_unlock,
     smp_mb__after_srcu_read_unlock,
-    if kvm_lapic_enabled && kvm_vcpu_apicv_active { sync_pir_to_irr },
+    if kvm_lapic_enabled { sync_pir_to_irr },
     if kvm_vcpu_exit_request { set_mode(OUTSIDE_GUEST_MODE), smp_wmb, local_irq_enable, preempt_enable, srcu_read_lock, return },
     vmx_vcpu_run,
     set_mode(OUTSIDE_GUEST_MODE),
@@ -118,6 +119,7 @@ const V4_11: Source = {
     handle_exit_irqoff,
     local_irq_enable,
     preempt_enable,
+    srcu_read_lock,
     handle_exit`,
   // `vmx_hwapic_irr_update(vcpu, max_irr)`: RVI unless L2 runs.
   vmx_sync_pir_to_irr: 'if pi_test_on { pi_clear_on, smp_mb__after_atomic, kvm_apic_update_irr }, vmx_hwapic_irr_update',
@@ -147,9 +149,10 @@ const V5_17: Source = {
     handle_exit_irqoff,
     local_irq_enable,
     preempt_enable,
+    srcu_read_lock,
     handle_exit`,
   vmx_sync_pir_to_irr:
-    'if pi_test_on { pi_clear_on, smp_mb__after_atomic, kvm_apic_update_irr }, if !is_guest_mode && kvm_vcpu_apicv_active { vmx_set_rvi } else { if got_posted_interrupt { kvm_make_request(KVM_REQ_EVENT) } }',
+    'if pi_test_on { pi_clear_on, smp_mb__after_atomic, kvm_apic_update_irr } else { clear_got_posted_interrupt }, if !is_guest_mode && kvm_vcpu_apicv_active { vmx_set_rvi } else { if got_posted_interrupt { kvm_make_request(KVM_REQ_EVENT) } }',
   kvm_cpu_has_interrupt: 'sync_pir_to_irr',
   vcpu_block: `
     if !kvm_arch_vcpu_runnable { srcu_read_unlock, kvm_vcpu_halt, srcu_read_lock, if !kvm_arch_vcpu_runnable { return } },
@@ -161,12 +164,11 @@ const V5_17: Source = {
   vmx_vcpu_pi_load: `
     if !nv_is_wakeup && same_cpu { if pi_test_and_clear_sn { goto after_clear_sn }, return },
     if nv_is_wakeup { wakeup_list_del(vcpu_cpu) },
-    pid_update(ndst=cpu, sn=0, nv=POSTED),
+    pid_update(ndst=cpu, nv=POSTED, sn=0),
     label after_clear_sn,
     smp_mb__after_atomic,
     if pir_nonempty { pi_set_on }`,
-  vmx_deliver_posted_interrupt: '__vmx_deliver_posted_interrupt',
-  __vmx_deliver_posted_interrupt: 'if pi_test_and_set_pir { return }, if pi_test_and_set_on { return }, kvm_vcpu_trigger_posted_interrupt',
+  vmx_deliver_posted_interrupt: 'if !kvm_vcpu_apicv_active { return }, if pi_test_and_set_pir { return }, if pi_test_and_set_on { return }, kvm_vcpu_trigger_posted_interrupt',
   kvm_vcpu_trigger_posted_interrupt: 'if mode_in_guest { send_posted_intr_ipi } else { kvm_vcpu_wake_up }',
 };
 delete (V4_11 as Record<string, string>)['hwapic_irr_update'];
@@ -188,6 +190,9 @@ const V5_19: Source = {
 
 const V6_17: Source = {
   ...V5_19,
+  // The TDX series moved the posting steps into a helper in vmx/common.h.
+  vmx_deliver_posted_interrupt: 'if !kvm_vcpu_apicv_active { return }, __vmx_deliver_posted_interrupt',
+  __vmx_deliver_posted_interrupt: 'if pi_test_and_set_pir { return }, if pi_test_and_set_on { return }, kvm_vcpu_trigger_posted_interrupt',
   vmx_vcpu_pi_put: 'if !vmx_needs_pi_wakeup { return }, if !preempted && kvm_vcpu_is_blocking && !vmx_interrupt_blocked { pi_enable_wakeup_handler } else { pi_set_sn }',
 };
 

@@ -35,7 +35,7 @@ const RFC_V2 = {
   vmx_vcpu_pi_load: 'if !nv_is_wakeup && same_cpu { return }, if nv_is_wakeup { wakeup_list_del(vcpu_cpu) }, pid_update(ndst=cpu, sn=1, nv=POSTED)',
   pi_enable_wakeup_handler: 'wakeup_list_add, pid_update(nv=WAKEUP, sn=0), if pir_nonempty { pi_set_on, send_IPI_self(WAKEUP) }',
   vmx_vcpu_pi_put: 'if !vmx_needs_pi_wakeup { return }, if !preempted && kvm_vcpu_is_blocking && !vmx_interrupt_blocked { pi_enable_wakeup_handler }',
-  __vmx_deliver_posted_interrupt: 'if pi_test_and_set_pir { return }, if pi_test_sn { return }, if pi_test_and_set_on { return }, kvm_vcpu_trigger_posted_interrupt',
+  vmx_deliver_posted_interrupt: 'if !kvm_vcpu_apicv_active { return }, if pi_test_and_set_pir { return }, if pi_test_sn { return }, if pi_test_and_set_on { return }, kvm_vcpu_trigger_posted_interrupt',
   vmx_sync_pir_to_irr: `if pi_test_on || pi_test_sn { pi_clear_on, smp_mb__after_atomic, kvm_apic_update_irr }, ${RVI_TAIL}`,
 };
 
@@ -84,7 +84,7 @@ describe('seed 000: where to toggle SN, and the questions around it', () => {
       assert.equal(steps.at(-1)!.step, 'pi_test_sn: true');
       assert.equal(steps.some((s) => s.step.includes('kvm_vcpu_wake_up')), false);
       // Without the SN test in posting, the same design wakes the vCPU.
-      const { __vmx_deliver_posted_interrupt: _omit, ...withoutSnTest } = RFC_V2;
+      const { vmx_deliver_posted_interrupt: _omit, ...withoutSnTest } = RFC_V2;
       assert.equal(wakeup('block-vs-kvm-post', withoutSnTest), 'holds');
     });
   });
@@ -173,7 +173,7 @@ describe('seed 000: where to toggle SN, and the questions around it', () => {
 
   describe('honouring SN in software posting, on its own', () => {
     it('changes no verdict in the baseline design ("should be unnecessary")', () => {
-      const honour = { __vmx_deliver_posted_interrupt: RFC_V2.__vmx_deliver_posted_interrupt };
+      const honour = { vmx_deliver_posted_interrupt: RFC_V2.vmx_deliver_posted_interrupt };
       for (const s of ['entry-vs-kvm-post', 'block-vs-kvm-post', 'preempt-while-blocking-kvm-post']) {
         assert.deepEqual(verdicts(run(s, BASE, honour)), verdicts(run(s, BASE)), s);
       }

@@ -261,6 +261,7 @@ export const OPS: Readonly<Record<string, OpEntry>> = {
   smp_wmb: { summary: 'write barrier (compiler-only on x86)', rule: BARRIER_WHY, impl: () => ({ kind: 'noop', why: BARRIER_WHY }) },
   smp_rmb: { summary: 'read barrier (compiler-only on x86)', rule: BARRIER_WHY, impl: () => ({ kind: 'noop', why: BARRIER_WHY }) },
   smp_mb__after_atomic: { summary: 'barrier after an atomic (compiler-only on x86)', rule: BARRIER_WHY, impl: () => ({ kind: 'noop', why: BARRIER_WHY }) },
+  smp_mb__after_srcu_read_lock: { summary: 'documents the barrier in srcu_read_lock()', rule: BARRIER_WHY, impl: () => ({ kind: 'noop', why: BARRIER_WHY }) },
   sync_pir_to_irr: {
     summary: 'kvm_x86_ops.sync_pir_to_irr(): runs vmx_sync_pir_to_irr',
     rule: '§2 vcpu_enter_guest step 4',
@@ -298,6 +299,11 @@ export const OPS: Readonly<Record<string, OpEntry>> = {
         ctx.entryPath ? { pirScansOnEntry: 1 } : undefined,
       );
     },
+  },
+  clear_got_posted_interrupt: {
+    summary: 'got_posted_interrupt = false: ON was clear, nothing moved',
+    rule: '§2 vmx_sync_pir_to_irr: if ON is not set, PIR is not looked at and nothing new arrived',
+    impl: (ctx) => one(OPS['clear_got_posted_interrupt']!.rule, 'got_posted_interrupt = false', [set(ctx.locals.got, 0)]),
   },
   vmx_set_rvi: {
     summary: 'vmx_set_rvi(max_irr): RVI covers the highest vIRR vector',

@@ -1,0 +1,335 @@
+/**
+ * From hunks to the model: which programs a hunk changes and how, and the baseline and patched
+ * programs of a patch. Steps a hunk does not show come from the profile (or, in a series, from
+ * the patches before it).
+ */
+import { diffArrays } from 'diff';
+import { ModelError } from '../model/errors';
+import { ProgramSet } from '../model/program';
+import { Hunk, PatchLine } from '../patch';
+import { alignRegion, splice } from './align';
+import { SourceLine, lex, structure } from './csource';
+import { fragments } from './functions';
+import { recognize } from './recognize';
+import { Token, flatten, rebuild, tokenKey } from './tokens';
+
+/** Kernel function names that are a program of the model under another name. */
+const ALIASES: Readonly<Record<string, string>> = {
+  pi_pre_block: 'vmx_pre_block',
+  pi_post_block: 'vmx_post_block',
+  __pi_post_block: 'vmx_post_block',
+  __kvm_vcpu_kick: 'kvm_vcpu_kick',
+  kvm_pi_deliver: '__vmx_deliver_posted_interrupt',
+};
+
+export function programFor(fn: string | null, programs: ProgramSet): string | undefined {
+  if (!fn) return undefined;
+  const name = ALIASES[fn] ?? fn;
+  return name in programs ? name : undefined;
+}
+
+export type HunkStatus = 'modelled' | 'partial' | 'no-behavioural-change' | 'not-modelled';
+
+export interface HunkChange {
+  readonly program: string;
+  /** The `+` line (or the `-` line of a removal). */
+  readonly line: number;
+  /** For a moved statement, the `-` line it left. */
+  readonly from?: number;
+  readonly summary: string;
+}
+
+/** A hunk's edit of one program: the tokens its two sides show. */
+export interface ProgramEdit {
+  readonly program: string;
+  readonly hunk: number;
+  readonly base: readonly Token[];
+  readonly patched: readonly Token[];
+  /** Placed anywhere in the program, not only after the previous edit (a single descriptor update). */
+  readonly anywhere?: boolean;
+}
+
+export interface MappedHunk {
+  readonly hunk: Hunk;
+  readonly functions: readonly string[];
+  readonly status: HunkStatus;
+  /** Why the hunk is not (fully) modelled, or why it changes no behaviour. */
+  readonly reason: string | null;
+  readonly changes: readonly HunkChange[];
+  readonly edits: readonly ProgramEdit[];
+  /** Changed lines the model does not cover. */
+  readonly unmodelled: readonly { readonly line: number; readonly text: string }[];
+  readonly notes: readonly string[];
+}
+
+function sides(lines: readonly PatchLine[]): { base: SourceLine[]; patched: SourceLine[] } {
+  return {
+    base: lines.filter((l) => l.kind !== '+').map((l) => ({ text: l.text, line: l.line })),
+    patched: lines.filter((l) => l.kind !== '-').map((l) => ({ text: l.text, line: l.line })),
+  };
+}
+
+function labelsOf(programs: ProgramSet, name: string, extra: readonly Token[]): Set<string> {
+  const out = new Set<string>();
+  for (const t of [...flatten(programs[name] ?? []), ...extra]) if (t.t === 'label') out.add(t.name);
+  return out;
+}
+
+interface SideResult {
+  tokens: Token[];
+  unmodelled: { line: number; text: string }[];
+  inert: { line: number; text: string; why: string }[];
+  blocked: { line: number; text: string }[];
+  codeLines: Set<number>;
+  itemStarts: number[];
+}
+
+function readSide(lines: readonly SourceLine[], program: string, programs: ProgramSet): SideResult {
+  const toks = lex(lines);
+  const items = structure(toks);
+  const hunkLabels = items.flatMap((it) => (it.k === 'label' ? [{ t: 'label' as const, name: it.name }] : []));
+  const r = recognize(items, program, labelsOf(programs, program, hunkLabels));
+  return {
+    tokens: r.tokens,
+    unmodelled: r.unmodelled,
+    inert: r.inert,
+    blocked: r.blocked,
+    codeLines: new Set(toks.map((t) => t.line)),
+    itemStarts: items.map((it) => it.line).sort((a, b) => a - b),
+  };
+}
+
+/** The statement a line belongs to: the last one starting at or before it. */
+function statementStart(side: SideResult, line: number): number | undefined {
+  let found: number | undefined;
+  for (const s of side.itemStarts) if (s <= line) found = s;
+  return found;
+}
+
+export function mapHunk(hunk: Hunk, programs: ProgramSet): MappedHunk {
+  const frags = fragments(hunk).filter((f) => f.lines.some((l) => l.kind !== ' '));
+  const functions = [...new Set(frags.map((f) => f.name).filter((n): n is string => !!n))];
+  const edits: ProgramEdit[] = [];
+  const changes: HunkChange[] = [];
+  const unmodelled: { line: number; text: string }[] = [];
+  const notes: string[] = [];
+  const reasons: string[] = [];
+  let behavioural = false;
+  let outside = false;
+
+  if (hunk.truncated) notes.push('the hunk is cut off: only the lines that arrived are read');
+  for (const f of frags) {
+    const program = programFor(f.name, programs);
+    const changedHere = f.lines.filter((l) => l.kind !== ' ');
+    const file = hunk.file || 'a file the hunk does not name';
+    const where = f.name ? `${f.name}() in ${file}` : `file scope of ${file}`;
+    if (!program) {
+      const code = lex(changedHere.map((l) => ({ text: l.text, line: l.line })));
+      if (code.length === 0 && f.name) {
+        notes.push(`${where}: only comments change, in a function the model does not cover`);
+      }
+      outside = true;
+      reasons.push(`${where} is not in the model`);
+      continue;
+    }
+    const { base, patched } = sides(f.lines);
+    const b = readSide(base, program, programs);
+    const p = readSide(patched, program, programs);
+    if (b.blocked.length || p.blocked.length) {
+      outside = true;
+      const what = [...b.blocked, ...p.blocked].map((x) => `\`${x.text}\` (line ${x.line})`);
+      reasons.push(`${where}: ${[...new Set(what)].join(', ')} guards modelled steps but is not in the model`);
+      continue;
+    }
+    // Classify each changed line by the statement it belongs to.
+    for (const l of changedHere) {
+      const side = l.kind === '-' ? b : p;
+      if (!side.codeLines.has(l.line)) continue;
+      const start = statementStart(side, l.line);
+      const um = side.unmodelled.find((u) => u.line === start);
+      if (um && !unmodelled.some((u) => u.line === l.line)) unmodelled.push({ line: l.line, text: um.text });
+    }
+    const fieldEdit = pidFieldEdit(program, programs, b.tokens, p.tokens, hunk.index);
+    if (fieldEdit) {
+      behavioural = true;
+      edits.push(fieldEdit);
+      changes.push(...describeChanges(program, fieldEdit.base, fieldEdit.patched));
+    }
+    const bk = b.tokens.map(tokenKey);
+    const pk = p.tokens.map(tokenKey);
+    if (hunk.truncated) {
+      // A reply cut the hunk inside blocks it opened: close them where the text ends.
+      const closed = closeCutBlocks(b.tokens, p.tokens);
+      if (closed) notes.push(`${program}: the hunk is cut off inside ${closed} block${closed > 1 ? 's' : ''} it opens; the model closes ${closed > 1 ? 'them' : 'it'} where the text ends`);
+    }
+    if (bk.join('\n') !== pk.join('\n')) {
+      behavioural = true;
+      edits.push({ program, hunk: hunk.index, base: b.tokens, patched: p.tokens });
+      changes.push(...describeChanges(program, b.tokens, p.tokens));
+    } else if (!unmodelled.length && !fieldEdit) {
+      const inert = [...b.inert, ...p.inert].filter((x) => changedHere.some((l) => l.line === x.line));
+      notes.push(
+        inert.length
+          ? `${program}: no behavioural change: ${[...new Set(inert.map((x) => x.why))].join('; ')} (and comments or names) only`
+          : `${program}: no behavioural change: only comments, blank lines or names change`,
+      );
+    }
+  }
+  if (unmodelled.length) reasons.push(`changed statements outside the model: ${unmodelled.map((u) => `\`${u.text}\` (line ${u.line})`).join(', ')}`);
+  let status: HunkStatus;
+  if (!frags.length || (!behavioural && (outside || unmodelled.length))) status = 'not-modelled';
+  else if (behavioural && (outside || unmodelled.length)) status = 'partial';
+  else if (behavioural) status = 'modelled';
+  else status = 'no-behavioural-change';
+  if (!frags.length) reasons.push('no line of the hunk changes');
+  const reason = status === 'modelled' ? null : status === 'no-behavioural-change' ? notes.join('; ') : reasons.join('; ');
+  return { hunk, functions, status, reason, changes, edits, unmodelled, notes };
+}
+
+/**
+ * A hunk that shows only the inside of a descriptor cmpxchg loop (`new.sn = 1;`) changes the
+ * program's `pid_update`. Takes the field tokens out of both sides and returns that edit.
+ */
+function pidFieldEdit(program: string, programs: ProgramSet, base: Token[], patched: Token[], hunk: number): ProgramEdit | undefined {
+  let line: number | undefined;
+  const take = (ts: Token[], note: boolean) => {
+    const fields: string[] = [];
+    for (let k = ts.length - 1; k >= 0; k--) {
+      const t = ts[k]!;
+      if (t.t === 'op' && t.op === '__pid_field') {
+        fields.unshift(...t.args);
+        if (note && t.line !== undefined) line = t.line;
+        ts.splice(k, 1);
+      }
+    }
+    return fields;
+  };
+  const bf = take(base, false);
+  const pf = take(patched, true);
+  if (!bf.length && !pf.length) return undefined;
+  if ([...bf].sort().join() === [...pf].sort().join()) return undefined;
+  const key = (a: string) => a.split('=')[0]!;
+  const updates = flatten(programs[program] ?? []).filter((t): t is Extract<Token, { t: 'op' }> => t.t === 'op' && t.op === 'pid_update');
+  const target = updates.find((t) => bf.every((f) => t.args.includes(f))) ?? updates[0];
+  if (!target) throw new ModelError(`hunk ${hunk}: it edits a descriptor update, but ${program} has none`);
+  const changedKeys = new Set([...bf, ...pf].map(key));
+  const kept = target.args.filter((a) => !changedKeys.has(key(a)) || !a.includes('='));
+  const order = (args: string[]) => ['ndst', 'nv', 'sn'].flatMap((k) => args.filter((a) => key(a) === k)).concat(args.filter((a) => !a.includes('=')));
+  const after: Token = { t: 'op', op: 'pid_update', args: order([...kept.filter((a) => a.includes('=')), ...pf, ...kept.filter((a) => !a.includes('='))]), ...(line !== undefined ? { line } : {}) };
+  return { program, hunk, base: [target], patched: [after], anywhere: true };
+}
+
+/** Net blocks opened by a token stream. */
+function openBlocks(tokens: readonly Token[]): number {
+  return tokens.reduce((n, t) => n + (t.t === 'open' ? 1 : t.t === 'close' ? -1 : 0), 0);
+}
+
+/** Appends closing braces to the side that opened more blocks; returns how many. */
+function closeCutBlocks(base: Token[], patched: Token[]): number {
+  const d = openBlocks(patched) - openBlocks(base);
+  const side = d > 0 ? patched : base;
+  for (let k = 0; k < Math.abs(d); k++) side.push({ t: 'close' });
+  return Math.abs(d);
+}
+
+/** Plain-words summary of what changed between two token streams of one program. */
+export function describeChanges(program: string, base: readonly Token[], patched: readonly Token[]): HunkChange[] {
+  const significant = (t: Token) => t.t !== 'open' && t.t !== 'close' && t.t !== 'else';
+  const b = base.filter(significant);
+  const p = patched.filter(significant);
+  const parts = diffArrays(
+    b.map((t) => tokenKey(t)),
+    p.map((t) => tokenKey(t)),
+  );
+  const removed: { key: string; line: number; after: string | undefined }[] = [];
+  const added: { key: string; line: number; before: string | undefined }[] = [];
+  let bi = 0;
+  let pi = 0;
+  for (const part of parts) {
+    for (let k = 0; k < part.value.length; k++) {
+      if (part.removed) {
+        const t = b[bi]!;
+        removed.push({ key: part.value[k]!, line: t.line ?? 0, after: b[bi - 1] ? tokenKey(b[bi - 1]!) : undefined });
+        bi++;
+      } else if (part.added) {
+        const t = p[pi]!;
+        added.push({ key: part.value[k]!, line: t.line ?? 0, before: p[pi + 1] ? tokenKey(p[pi + 1]!) : undefined });
+        pi++;
+      } else {
+        bi++;
+        pi++;
+      }
+    }
+  }
+  const out: HunkChange[] = [];
+  for (const a of added) {
+    const r = removed.findIndex((x) => x.key === a.key);
+    if (r >= 0) {
+      const x = removed.splice(r, 1)[0]!;
+      out.push({ program, line: a.line, ...(x.line ? { from: x.line } : {}), summary: `${a.key} moved${a.before ? ` before ${a.before}` : ' to the end'}` });
+      continue;
+    }
+    const sameOp = removed.findIndex((x) => x.key.split('(')[0] === a.key.split('(')[0] && (a.key.startsWith('if ') === x.key.startsWith('if ')) && !a.key.startsWith('if '));
+    if (sameOp >= 0) {
+      const x = removed.splice(sameOp, 1)[0]!;
+      out.push({ program, line: a.line, summary: `${x.key} changed to ${a.key}` });
+      continue;
+    }
+    out.push({ program, line: a.line, summary: `${a.key} added${a.before ? ` before ${a.before}` : ''}` });
+  }
+  for (const r of removed) out.push({ program, line: r.line, summary: `${r.key} removed` });
+  return out.sort((x, y) => x.line - y.line);
+}
+
+/**
+ * Applies hunks' edits to a program set, on the baseline side or the patched side. Edits of one
+ * program are placed in order, each after the one before. Returns the programs and notes on
+ * where a hunk's baseline differs from the programs it was placed in.
+ */
+export function applyEdits(programs: ProgramSet, edits: readonly ProgramEdit[], side: 'base' | 'patched'): { programs: ProgramSet; notes: string[] } {
+  const streams = new Map<string, { tokens: Token[]; from: number }>();
+  const notes: string[] = [];
+  for (const e of edits) {
+    let s = streams.get(e.program);
+    if (!s) {
+      s = { tokens: flatten(programs[e.program] ?? []), from: 0 };
+      streams.set(e.program, s);
+    }
+    const region = alignRegion(s.tokens, e.base, e.anywhere ? 0 : s.from);
+    if (!region) throw new ModelError(`hunk ${e.hunk}: cannot place its statements in ${e.program}: none of them is in that program`);
+    // A hunk that reaches the end of the function shows its closing brace, which the program
+    // has no token for: drop the closes the region does not have.
+    const extra = openBlocks(s.tokens.slice(region.lo, region.hi + 1)) - openBlocks(e.base);
+    // Likewise a hunk can start with the `}` of a block the program has as one step (the
+    // request block at the top of vcpu_enter_guest): drop leading closes the region lacks.
+    const leading = (ts: readonly Token[]) => ts.findIndex((t) => t.t !== 'close') < 0 ? ts.length : ts.findIndex((t) => t.t !== 'close');
+    const lead = Math.max(0, leading(e.base) - leading(s.tokens.slice(region.lo, region.hi + 1)));
+    const trim = (ts: readonly Token[]) => {
+      const out = [...ts];
+      for (let k = 0; k < lead && out[0]?.t === 'close'; k++) out.shift();
+      for (let k = 0; k < extra - lead && out.at(-1)?.t === 'close'; k++) out.pop();
+      return out;
+    };
+    const shown = e.base.filter((t) => t.t !== 'open' && t.t !== 'close').length;
+    // Trailing returns (the end of the function) change nothing and are not counted.
+    let trailing = 0;
+    while (trailing < e.base.length && e.base[e.base.length - 1 - trailing]!.t === 'return') trailing++;
+    const missing = e.base.length - region.matched - Math.max(0, extra) - trailing;
+    if (missing > 0 && shown) {
+      notes.push(`hunk ${e.hunk}: ${missing} of its ${e.base.length} baseline steps of ${e.program} differ from the profile; the hunk's text is used`);
+    }
+    const replacement = trim(side === 'base' ? e.base : e.patched);
+    s.tokens = splice(s.tokens, region, replacement);
+    if (!e.anywhere) s.from = region.lo + replacement.length;
+  }
+  const out: Record<string, ReturnType<typeof rebuild>> = { ...programs };
+  for (const [name, s] of streams) {
+    try {
+      out[name] = rebuild(s.tokens);
+    } catch (err) {
+      throw new ModelError(`cannot rebuild ${name} after the hunk: ${(err as Error).message}`);
+    }
+  }
+  return { programs: out, notes };
+}
+

@@ -1,0 +1,411 @@
+/**
+ * Review: patch -> programs -> scenarios -> findings.
+ *
+ * Each patch of a series is reviewed on top of the ones before it. For every scenario, the
+ * baseline programs and the patched programs are explored, and each property's pair of
+ * verdicts becomes a finding: `introduced` (holds before, violated after), `fixed`,
+ * `still-violated` or `inconclusive`. A finding names the hunks and lines whose change matters
+ * and carries the shortest counterexample.
+ */
+import { CounterValues } from '../model/counters';
+import { InputError, RaceLensError } from '../model/errors';
+import { CancelSignal, PropertyStatus } from '../model/explore';
+import { Program, ProgramSet } from '../model/program';
+import { PROFILES, Profile, profileByDate, profileByVersion, UPSTREAM } from '../model/profiles';
+import { PROPERTY_INFO, explainViolation } from '../model/properties';
+import { SCENARIOS, Scenario } from '../model/scenarios';
+import { PropertyResult, SimulationResult, simulate } from '../model/simulate';
+import { HunkChange, HunkStatus, MappedHunk, ProgramEdit, applyEdits, mapHunk } from '../mapping/map';
+import { Patch, PatchSet } from '../patch';
+import { CounterexampleStep, counterexampleOf } from './simulationReport';
+
+export type Verdict = 'introduced' | 'fixed' | 'still-violated' | 'inconclusive';
+
+export interface ReviewOptions {
+  /** A kernel version (`4.10`) or `upstream`; otherwise the mail's date, otherwise upstream. */
+  readonly profile?: string;
+  readonly maxStates?: number;
+  readonly timeoutMs?: number;
+  readonly signal?: CancelSignal;
+  /** Restrict to these scenarios (default: all). */
+  readonly scenarios?: readonly string[];
+}
+
+export interface HunkReport {
+  readonly index: number;
+  readonly file: string;
+  readonly function: string | null;
+  readonly startLine: number;
+  readonly endLine: number;
+  readonly modelled: boolean;
+  readonly status: HunkStatus;
+  readonly reason: string | null;
+  readonly changes: readonly HunkChange[];
+  readonly notes: readonly string[];
+}
+
+export interface Finding {
+  readonly property: string;
+  readonly verdict: Verdict;
+  /** The scenario whose counterexample is shown (the shortest). */
+  readonly scenario: string;
+  /** Other scenarios with the same verdict for this property. */
+  readonly alsoIn: readonly string[];
+  readonly hunks: readonly number[];
+  readonly lines: readonly number[];
+  readonly message: string;
+  /** For `introduced` and `still-violated`: the patched code's trace; for `fixed`: the baseline's. */
+  readonly counterexample: readonly CounterexampleStep[];
+  readonly explanation: string | null;
+  /** Full states along the counterexample, for step-through views. */
+  readonly states?: readonly Readonly<Record<string, number | string>>[];
+}
+
+export interface ScenarioOutcome {
+  readonly scenario: string;
+  readonly baseline: Readonly<Record<string, PropertyStatus>>;
+  readonly patched: Readonly<Record<string, PropertyStatus>>;
+  readonly stats: { readonly baseline: { readonly states: number; readonly ms: number }; readonly patched: { readonly states: number; readonly ms: number } };
+}
+
+export interface PatchReview {
+  readonly subject: string | null;
+  readonly title: string | null;
+  readonly author: string | null;
+  readonly date: string | null;
+  readonly messageId: string | null;
+  readonly series: { readonly n: number; readonly total: number } | null;
+  readonly startLine: number;
+  readonly endLine: number;
+  readonly hunks: readonly HunkReport[];
+  readonly findings: readonly Finding[];
+  /** Maximum of each counter over the explored scenarios, before and after. */
+  readonly counters: { readonly baseline: CounterValues; readonly patched: CounterValues };
+  readonly scenarios: readonly ScenarioOutcome[];
+  readonly notes: readonly string[];
+}
+
+export interface Review {
+  readonly schema: 1;
+  readonly profile: string;
+  /** How the profile was chosen. */
+  readonly profileFrom: 'option' | 'date' | 'default';
+  readonly patches: readonly PatchReview[];
+  readonly summary: { readonly introduced: number; readonly fixed: number; readonly stillViolated: number; readonly inconclusive: number; readonly notModelled: number };
+  readonly notes: readonly string[];
+}
+
+// ------------------------------------------------------------------ profile choice
+
+export function chooseProfile(set: PatchSet, option: string | undefined): { profile: Profile; from: Review['profileFrom']; note?: string } {
+  if (option) return { profile: profileByVersion(option), from: 'option' };
+  const dated = set.patches.find((p) => p.date);
+  if (dated?.date) {
+    const d = new Date(dated.date);
+    const p = profileByDate(d);
+    if (p) return { profile: p, from: 'date' };
+    return { profile: PROFILES[0]!, from: 'date', note: `the mail is dated ${dated.date}, older than every modelled kernel; using the oldest profile, ${PROFILES[0]!.id}` };
+  }
+  return { profile: UPSTREAM, from: 'default' };
+}
+
+// ------------------------------------------------------------------ exploration, memoised
+
+class Runner {
+  private readonly cache = new Map<string, SimulationResult>();
+  constructor(
+    private readonly profile: Profile,
+    private readonly opts: ReviewOptions,
+  ) {}
+
+  run(scenario: Scenario, programs: ProgramSet): SimulationResult {
+    const key = `${scenario.id}\u0000${JSON.stringify(programs)}`;
+    let r = this.cache.get(key);
+    if (!r) {
+      if (this.opts.signal?.aborted) throw new RaceLensError('review cancelled');
+      // The programs are complete sets; hand them over as overrides of the profile.
+      r = simulate(scenario, this.profile, programs as Record<string, Program>, {
+        ...(this.opts.maxStates ? { maxStates: this.opts.maxStates } : {}),
+        ...(this.opts.timeoutMs ? { maxMs: this.opts.timeoutMs } : {}),
+        ...(this.opts.signal ? { signal: this.opts.signal } : {}),
+      });
+      this.cache.set(key, r);
+    }
+    return r;
+  }
+}
+
+function verdictOf(before: PropertyStatus, after: PropertyStatus): Verdict | undefined {
+  if (before === 'inconclusive' || after === 'inconclusive') return 'inconclusive';
+  if (before === 'holds' && after === 'violated') return 'introduced';
+  if (before === 'violated' && after === 'holds') return 'fixed';
+  if (before === 'violated' && after === 'violated') return 'still-violated';
+  return undefined;
+}
+
+function property(r: SimulationResult, id: string): PropertyResult {
+  return r.properties.find((p) => p.property === id)!;
+}
+
+function maxOf(values: readonly (CounterValues | undefined)[]): CounterValues {
+  const out: Record<string, number | null> = {};
+  for (const v of values) {
+    if (!v) continue;
+    for (const [k, x] of Object.entries(v)) {
+      const cur = out[k];
+      out[k] = cur === null || x === null ? null : Math.max(cur ?? 0, x);
+    }
+  }
+  return out;
+}
+
+// ------------------------------------------------------------------ review
+
+function hunkReport(m: MappedHunk): HunkReport {
+  return {
+    index: m.hunk.index,
+    file: m.hunk.file,
+    function: m.functions[0] ?? null,
+    startLine: m.hunk.startLine,
+    endLine: m.hunk.endLine,
+    modelled: m.status === 'modelled' || m.status === 'partial' || m.status === 'no-behavioural-change',
+    status: m.status,
+    reason: m.reason,
+    changes: m.changes,
+    notes: m.notes,
+  };
+}
+
+/**
+ * Hunks whose statements cannot be placed in the programs (the patch was written against other
+ * code than the profile's) are reported as not modelled, with the reason, and left out.
+ */
+function applicable(mapped: readonly MappedHunk[], base: ProgramSet, profile: Profile): MappedHunk[] {
+  const fits = (ms: readonly MappedHunk[]) => {
+    const edits = ms.flatMap((m) => m.edits);
+    try {
+      applyEdits(base, edits, 'base');
+      applyEdits(base, edits, 'patched');
+      return undefined;
+    } catch (e) {
+      if (e instanceof RaceLensError) return e.message;
+      throw e;
+    }
+  };
+  if (!fits(mapped)) return [...mapped];
+  const kept: MappedHunk[] = [];
+  const out: MappedHunk[] = [];
+  for (const m of mapped) {
+    const why = m.edits.length ? fits([...kept, m]) : undefined;
+    if (!why) {
+      kept.push(m);
+      out.push(m);
+      continue;
+    }
+    out.push({ ...m, status: 'not-modelled', edits: [], reason: `does not apply to the ${profile.id} profile's programs: ${why}` });
+  }
+  return out;
+}
+
+/** Edits of the hunks given, applied to `base` on one side; throws InputError with the reason. */
+function programsFor(base: ProgramSet, edits: readonly ProgramEdit[], side: 'base' | 'patched'): { programs: ProgramSet; notes: string[] } {
+  try {
+    return applyEdits(base, edits, side);
+  } catch (e) {
+    if (e instanceof RaceLensError) throw new InputError(e.message);
+    throw e;
+  }
+}
+
+export function reviewPatchSet(set: PatchSet, opts: ReviewOptions = {}): Review {
+  const { profile, from, note } = chooseProfile(set, opts.profile);
+  const runner = new Runner(profile, opts);
+  const scenarios = opts.scenarios ? opts.scenarios.map((id) => SCENARIOS.find((s) => s.id === id) ?? badScenario(id)) : SCENARIOS;
+  const reviewNotes = note ? [note] : [];
+  let base: ProgramSet = profile.programs;
+  const patches: PatchReview[] = [];
+  for (const patch of set.patches) {
+    const hunks = patch.files.flatMap((f) => f.hunks);
+    if (!hunks.length) continue;
+    const mapped = applicable(
+      hunks.map((h) => mapHunk(h, base)),
+      base,
+      profile,
+    );
+    const edits = mapped.flatMap((m) => m.edits);
+    const review = reviewOnePatch(patch, mapped, edits, base, scenarios, runner);
+    patches.push(review);
+    if (edits.length) base = programsFor(base, edits, 'patched').programs;
+  }
+  const all = patches.flatMap((p) => p.findings);
+  return {
+    schema: 1,
+    profile: profile.id,
+    profileFrom: from,
+    patches,
+    summary: {
+      introduced: all.filter((f) => f.verdict === 'introduced').length,
+      fixed: all.filter((f) => f.verdict === 'fixed').length,
+      stillViolated: all.filter((f) => f.verdict === 'still-violated').length,
+      inconclusive: all.filter((f) => f.verdict === 'inconclusive').length,
+      notModelled: patches.flatMap((p) => p.hunks).filter((h) => !h.modelled).length,
+    },
+    notes: reviewNotes,
+  };
+}
+
+/**
+ * "Simulate this hunk": the hunk alone, on top of the patches before it in the series, explored
+ * like a patch of its own.
+ */
+export function reviewHunk(set: PatchSet, hunkIndex: number, opts: ReviewOptions = {}): { profile: string; review: PatchReview } {
+  const { profile } = chooseProfile(set, opts.profile);
+  const runner = new Runner(profile, opts);
+  const scenarios = opts.scenarios ? opts.scenarios.map((id) => SCENARIOS.find((s) => s.id === id) ?? badScenario(id)) : SCENARIOS;
+  let base: ProgramSet = profile.programs;
+  for (const patch of set.patches) {
+    const hunks = patch.files.flatMap((f) => f.hunks);
+    const target = hunks.find((h) => h.index === hunkIndex);
+    if (target) {
+      const [mapped] = applicable([mapHunk(target, base)], base, profile);
+      return { profile: profile.id, review: reviewOnePatch(patch, [mapped!], mapped!.edits, base, scenarios, runner) };
+    }
+    const edits = applicable(
+      hunks.map((h) => mapHunk(h, base)),
+      base,
+      profile,
+    ).flatMap((m) => m.edits);
+    if (edits.length) base = programsFor(base, edits, 'patched').programs;
+  }
+  throw new InputError(`no hunk ${hunkIndex} in this document`);
+}
+
+function badScenario(id: string): never {
+  throw new InputError(`no scenario "${id}"`);
+}
+
+function reviewOnePatch(patch: Patch, mapped: readonly MappedHunk[], edits: readonly ProgramEdit[], base: ProgramSet, scenarios: readonly Scenario[], runner: Runner): PatchReview {
+  const notes: string[] = [];
+  const findings: Finding[] = [];
+  const outcomes: ScenarioOutcome[] = [];
+  const countersBefore: (CounterValues | undefined)[] = [];
+  const countersAfter: (CounterValues | undefined)[] = [];
+  if (edits.length) {
+    const before = programsFor(base, edits, 'base');
+    const after = programsFor(base, edits, 'patched');
+    notes.push(...new Set(before.notes));
+    // Per property: the scenarios with each verdict, keeping the shortest counterexample.
+    const byProperty = new Map<string, { verdict: Verdict; scenario: Scenario; b: SimulationResult; a: SimulationResult; others: string[] }>();
+    for (const scenario of scenarios) {
+      const b = runner.run(scenario, before.programs);
+      const a = runner.run(scenario, after.programs);
+      countersBefore.push(b.counters);
+      countersAfter.push(a.counters);
+      outcomes.push({
+        scenario: scenario.id,
+        baseline: Object.fromEntries(b.properties.map((p) => [p.property, p.status])),
+        patched: Object.fromEntries(a.properties.map((p) => [p.property, p.status])),
+        stats: { baseline: { states: b.stats.states, ms: b.stats.ms }, patched: { states: a.stats.states, ms: a.stats.ms } },
+      });
+      for (const pb of b.properties) {
+        const pa = property(a, pb.property);
+        const verdict = verdictOf(pb.status, pa.status);
+        if (!verdict) continue;
+        const key = `${pb.property}\u0000${verdict}`;
+        const shown = verdict === 'fixed' ? pb.trace : pa.trace;
+        const cur = byProperty.get(key);
+        if (!cur) {
+          byProperty.set(key, { verdict, scenario, b, a, others: [] });
+          continue;
+        }
+        const curTrace = cur.verdict === 'fixed' ? property(cur.b, pb.property).trace : property(cur.a, pb.property).trace;
+        if (shown && (!curTrace || shown.steps.length < curTrace.steps.length)) {
+          cur.others.push(cur.scenario.id);
+          byProperty.set(key, { verdict, scenario, b, a, others: cur.others });
+        } else cur.others.push(scenario.id);
+      }
+    }
+    for (const [key, f] of byProperty) {
+      const prop = key.split('\u0000')[0]!;
+      findings.push(finding(prop, f, mapped, edits, base, runner));
+    }
+  } else {
+    notes.push(mapped.every((m) => m.status === 'no-behavioural-change') ? 'no hunk changes modelled behaviour: nothing to explore' : 'no hunk changes code the model covers: nothing to explore');
+  }
+  const order: Verdict[] = ['introduced', 'still-violated', 'inconclusive', 'fixed'];
+  findings.sort((x, y) => order.indexOf(x.verdict) - order.indexOf(y.verdict) || x.property.localeCompare(y.property));
+  return {
+    subject: patch.subject,
+    title: patch.title,
+    author: patch.author,
+    date: patch.date,
+    messageId: patch.messageId,
+    series: patch.series,
+    startLine: patch.startLine,
+    endLine: patch.endLine,
+    hunks: mapped.map(hunkReport),
+    findings,
+    counters: { baseline: maxOf(countersBefore), patched: maxOf(countersAfter) },
+    scenarios: outcomes,
+    notes,
+  };
+}
+
+function finding(
+  prop: string,
+  f: { verdict: Verdict; scenario: Scenario; b: SimulationResult; a: SimulationResult; others: string[] },
+  mapped: readonly MappedHunk[],
+  edits: readonly ProgramEdit[],
+  base: ProgramSet,
+  runner: Runner,
+): Finding {
+  const shownFrom = f.verdict === 'fixed' ? f.b : f.a;
+  const trace = property(shownFrom, prop).trace;
+  const changing = [...new Set(edits.map((e) => e.hunk))];
+  // Which hunks matter: with several, those whose edits alone reproduce the verdict.
+  let hunks = changing;
+  if (changing.length > 1 && f.verdict !== 'inconclusive') {
+    const alone = changing.filter((h) => {
+      const mine = edits.filter((e) => e.hunk === h);
+      try {
+        const b = runner.run(f.scenario, programsFor(base, mine, 'base').programs);
+        const a = runner.run(f.scenario, programsFor(base, mine, 'patched').programs);
+        return verdictOf(property(b, prop).status, property(a, prop).status) === f.verdict;
+      } catch {
+        return false;
+      }
+    });
+    if (alone.length) hunks = alone;
+  }
+  const hunkSet = new Set(hunks);
+  const mine = mapped.filter((m) => hunkSet.has(m.hunk.index));
+  // Lines whose change matters: the changed statements, and the changed lines the trace runs.
+  const changedLines = new Set(mine.flatMap((m) => m.hunk.lines.filter((l) => l.kind !== ' ').map((l) => l.line)));
+  const traceLines = (trace?.steps ?? []).map((s) => s.origin?.line).filter((l): l is number => l !== undefined && changedLines.has(l));
+  const changeLines = mine.flatMap((m) => m.changes.flatMap((c) => (c.from ? [c.line, c.from] : [c.line])));
+  const lines = [...new Set([...changeLines, ...traceLines])].filter((l) => l > 0).sort((x, y) => x - y);
+  const info = PROPERTY_INFO[prop];
+  const explanation = trace ? explainViolation(prop, trace.states[trace.states.length - 1]!) : null;
+  const where = f.others.length ? `${f.scenario.id} (and ${f.others.length} more scenario${f.others.length > 1 ? 's' : ''})` : f.scenario.id;
+  const verb = { introduced: 'introduces a violation of', fixed: 'fixes', 'still-violated': 'leaves violated', inconclusive: 'could not decide' }[f.verdict];
+  const message = `${verb} ${prop}${info ? ` (${info.title.toLowerCase()})` : ''} in ${where}${explanation && f.verdict !== 'inconclusive' ? `: ${f.verdict === 'fixed' ? 'before the patch, ' : ''}${explanation}` : ''}`;
+  return {
+    property: prop,
+    verdict: f.verdict,
+    scenario: f.scenario.id,
+    alsoIn: f.others,
+    hunks,
+    lines,
+    message,
+    counterexample: trace ? counterexampleOf(trace) : [],
+    explanation,
+    ...(trace ? { states: trace.states } : {}),
+  };
+}
+
+/** Exit status of `check`: 1 when a violation is introduced, 3 when inconclusive, else 0. */
+export function exitStatus(r: Review): number {
+  if (r.summary.introduced) return 1;
+  if (r.summary.inconclusive) return 3;
+  return 0;
+}
