@@ -28,12 +28,20 @@ export function readPatches(input: string | Uint8Array, opts: ReadOptions = {}):
     }
   }
   if (counter.hunks === 0) throw new InputError('no diff hunks found');
-  return { patches: inSeriesOrder(patches), warnings };
+  return { patches: inSeriesOrder(patches), warnings: capped(warnings) };
+}
+
+/** Enough warnings to act on; a pathological document could otherwise produce one per line. */
+const MAX_WARNINGS = 50;
+
+function capped(warnings: string[]): string[] {
+  if (warnings.length <= MAX_WARNINGS) return warnings;
+  return [...warnings.slice(0, MAX_WARNINGS), `... and ${warnings.length - MAX_WARNINGS} more warnings`];
 }
 
 function readPatch(doc: DocumentLines, range: MessageRange, info: MailInfo, inMbox: boolean, counter: { hunks: number }, warnings: string[]): Patch | null {
   const scan = scanMessage(doc, range.start, range.end);
-  warnings.push(...scan.warnings);
+  for (const w of scan.warnings) warnings.push(w);
   const files: FilePatch[] = [];
   for (const scanned of scan.files) {
     const file = readFile(scanned, counter, warnings);

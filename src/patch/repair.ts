@@ -50,6 +50,9 @@ function pairedHeaders(headers: readonly string[]): string[] {
   return headers.filter((h) => ![...unpaired].some((kind) => h.startsWith(`${kind} from `) || h.startsWith(`${kind} to `)));
 }
 
+/** Interruptions listed one by one in a hunk's repairs; the rest are counted. */
+const LISTED = 5;
+
 function repairHunk(h: ScannedHunk): RepairedHunk {
   const { oldFound, newFound, restored } = h;
   const d = h.declared;
@@ -60,12 +63,14 @@ function repairHunk(h: ScannedHunk): RepairedHunk {
   if (restored > 0) {
     repairs.push(`${restored} context ${restored === 1 ? 'line' : 'lines'} had lost ${restored === 1 ? 'its' : 'their'} leading space`);
   }
-  for (const [a, b] of h.skipped) {
+  for (const [a, b] of h.skipped.slice(0, LISTED)) {
     repairs.push(a === b ? `reviewer text at line ${a + 1} skipped` : `reviewer text at lines ${a + 1}-${b + 1} skipped`);
   }
-  for (const at of h.elisions) {
+  if (h.skipped.length > LISTED) repairs.push(`reviewer text skipped at ${h.skipped.length - LISTED} more places`);
+  for (const at of h.elisions.slice(0, LISTED)) {
     repairs.push(`reviewer cut lines at line ${at + 1}: oldLine/newLine after it do not count them`);
   }
+  if (h.elisions.length > LISTED) repairs.push(`reviewer cut lines at ${h.elisions.length - LISTED} more places`);
   if (oldFound !== d.oldLines || newFound !== d.newLines) {
     repairs.push(`hunk counts recomputed: header said -${d.oldStart},${d.oldLines} +${d.newStart},${d.newLines}, found ${oldFound} old / ${newFound} new lines`);
   }

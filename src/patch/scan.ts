@@ -333,7 +333,7 @@ class Scanner {
     }
     if (k === j) return i;
     if (oldRun <= oldMissing && newRun <= newMissing) {
-      hunk.elisions.push(...elisions);
+      for (const at of elisions) hunk.elisions.push(at);
       return j;
     }
     if (changes > 0) {
