@@ -100,6 +100,8 @@ export class ModelBuilder {
   private readonly properties: Property[] = [];
   private readonly derived: DerivedField[] = [];
   private readonly counters = new Set<string>();
+  /** Programs compiled into the model (see `Model.programs`). */
+  readonly programsUsed = new Set<string>();
   private readonly byName = new Map<string, number>();
 
   constructor(readonly name: string) {}
@@ -193,6 +195,7 @@ export class ModelBuilder {
       properties: this.properties.map((p) => ({ id: p.id, bad: resolve(p.bad) })),
       derived: this.derived.map((d) => ({ ...d, e: resolve(d.e) })),
       counters: [...this.counters],
+      programs: [...this.programsUsed].sort(),
     };
   }
 }

@@ -102,6 +102,8 @@ export interface Model {
   readonly derived: readonly DerivedField[];
   /** Counter names that transitions may carry in `events`. */
   readonly counters: readonly string[];
+  /** Every program compiled into the model, even ones with no step (an empty hook). */
+  readonly programs: readonly string[];
 }
 
 // ---------------------------------------------------------------- expression helpers

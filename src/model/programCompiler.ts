@@ -52,6 +52,8 @@ export interface Semantics<C> {
 
 export interface CompileTarget<C> {
   readonly actor: ActorBuilder;
+  /** Collects the names of the programs compiled (the model's `programs`). */
+  readonly used?: Set<string>;
   readonly programs: ProgramSet;
   readonly semantics: Semantics<C>;
   readonly ctx: C;
@@ -71,6 +73,7 @@ const MAX_CALL_DEPTH = 12;
 export function compileProgram<C>(target: CompileTarget<C>, program: string, from: number, to: number, depth = 0): void {
   const steps = target.programs[program];
   if (!steps) throw new ModelError(`no program ${program}`);
+  target.used?.add(program);
   if (depth > MAX_CALL_DEPTH) throw new ModelError(`calls nest deeper than ${MAX_CALL_DEPTH} at ${program}`);
   const labels = new Map<string, number>();
   collectLabels(steps, labels, target.actor, program);

@@ -6,8 +6,12 @@ import { ModelError } from './errors';
 import { PiConfig, SenderSpec } from './pi/model';
 import { PiPlatform } from './pi/semantics';
 
+/** The model areas: posted interrupts ([core]); PMIs, PV TLB flush and IPIv set-up ([models]). */
+export type Area = 'pi';
+
 export interface Scenario {
   readonly id: string;
+  readonly area: Area;
   readonly title: string;
   readonly description: string;
   readonly seeds: readonly string[];
@@ -48,7 +52,7 @@ function scenario(
   description: string,
   pi: Partial<PiConfig> & Pick<PiConfig, 'senders' | 'platform'>,
 ): Scenario {
-  return { id, title, seeds, focus, description, pi: { ...base, ...pi }, ...(pi.platform.ipiv ? { since: IPIV_SINCE } : {}) };
+  return { id, area: 'pi', title, seeds, focus, description, pi: { ...base, ...pi }, ...(pi.platform.ipiv ? { since: IPIV_SINCE } : {}) };
 }
 
 export const SCENARIOS: readonly Scenario[] = [
@@ -193,6 +197,7 @@ export function scaledScenario(id: string): Scenario | undefined {
   for (let k = 0; k < senders; k++) list.push(post(k % 2 ? 'device-post' : 'kvm-post', k % vectors, k % vcpus));
   return {
     id,
+    area: 'pi',
     title: `Scaled: ${senders} senders, ${vectors} vectors, ${vcpus} vCPUs`,
     description: 'A benchmark scenario: halting vCPUs, preemption and migration, senders of both kinds.',
     seeds: [],

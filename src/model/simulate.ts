@@ -45,8 +45,14 @@ export function programsWith(profile: Profile, overrides: Readonly<Record<string
   return { ...profile.programs, ...overrides };
 }
 
+/** The model of a scenario, built by its area. */
 export function buildModel(scenario: Scenario, profile: Profile, overrides: Readonly<Record<string, Program>> = {}): Model {
-  return buildPiModel(`${scenario.id}@${profile.id}`, scenario.pi, programsWith(profile, overrides), profile.pi);
+  const name = `${scenario.id}@${profile.id}`;
+  const programs = programsWith(profile, overrides);
+  switch (scenario.area) {
+    case 'pi':
+      return buildPiModel(name, scenario.pi, programs, profile.pi);
+  }
 }
 
 export function simulate(scenario: Scenario, profile: Profile, overrides: Readonly<Record<string, Program>> = {}, limits: Limits = {}): SimulationResult {

@@ -14,7 +14,7 @@ import { Program, ProgramSet } from '../model/program';
 import { PROFILES, Profile, profileByDate, profileByVersion, UPSTREAM } from '../model/profiles';
 import { PROPERTY_INFO, explainViolation } from '../model/properties';
 import { SCENARIOS, Scenario } from '../model/scenarios';
-import { PropertyResult, SimulationResult, simulate } from '../model/simulate';
+import { PropertyResult, SimulationResult, buildModel, simulate } from '../model/simulate';
 import { HunkChange, HunkStatus, MappedHunk, ProgramEdit, applyEdits, mapHunk } from '../mapping/map';
 import { Patch, PatchSet } from '../patch';
 import { CounterexampleStep, counterexampleOf } from './simulationReport';
@@ -59,6 +59,17 @@ export interface Finding {
   readonly explanation: string | null;
   /** Full states along the counterexample, for step-through views. */
   readonly states?: readonly Readonly<Record<string, number | string>>[];
+  /** Both sides' verdicts and traces in the finding's scenario, for side-by-side views. */
+  readonly sides: { readonly baseline: SideView; readonly patched: SideView };
+}
+
+/** One side (baseline or patched) of a finding, in its scenario. */
+export interface SideView {
+  readonly verdict: PropertyStatus;
+  readonly counterexample: readonly CounterexampleStep[] | null;
+  readonly states: readonly Readonly<Record<string, number | string>>[] | null;
+  readonly explanation: string | null;
+  readonly counters: CounterValues | null;
 }
 
 export interface ScenarioOutcome {
@@ -113,10 +124,22 @@ export function chooseProfile(set: PatchSet, option: string | undefined): { prof
 
 class Runner {
   private readonly cache = new Map<string, SimulationResult>();
+  private readonly uses = new Map<string, readonly string[]>();
   constructor(
     private readonly profile: Profile,
     private readonly opts: ReviewOptions,
   ) {}
+
+  /** The programs a scenario's model runs (from building it, without exploring). */
+  programsOf(scenario: Scenario, programs: ProgramSet): readonly string[] {
+    const key = `${scenario.id}\u0000${JSON.stringify(programs)}`;
+    let used = this.uses.get(key);
+    if (!used) {
+      used = buildModel(scenario, this.profile, programs as Record<string, Program>).programs;
+      this.uses.set(key, used);
+    }
+    return used;
+  }
 
   run(scenario: Scenario, programs: ProgramSet): SimulationResult {
     const key = `${scenario.id}\u0000${JSON.stringify(programs)}`;
@@ -296,7 +319,10 @@ function reviewOnePatch(patch: Patch, mapped: readonly MappedHunk[], edits: read
     notes.push(...new Set(before.notes));
     // Per property: the scenarios with each verdict, keeping the shortest counterexample.
     const byProperty = new Map<string, { verdict: Verdict; scenario: Scenario; b: SimulationResult; a: SimulationResult; others: string[] }>();
-    for (const scenario of scenarios) {
+    const changed = new Set(edits.map((e) => e.program));
+    const affected = scenarios.filter((sc) => runner.programsOf(sc, after.programs).some((p) => changed.has(p)));
+    if (affected.length < scenarios.length) notes.push(`${scenarios.length - affected.length} scenarios do not run the changed programs (${[...changed].join(', ')}) and were not explored`);
+    for (const scenario of affected) {
       const b = runner.run(scenario, before.programs);
       const a = runner.run(scenario, after.programs);
       countersBefore.push(b.counters);
@@ -389,7 +415,18 @@ function finding(
   const where = f.others.length ? `${f.scenario.id} (and ${f.others.length} more scenario${f.others.length > 1 ? 's' : ''})` : f.scenario.id;
   const verb = { introduced: 'introduces a violation of', fixed: 'fixes', 'still-violated': 'leaves violated', inconclusive: 'could not decide' }[f.verdict];
   const message = `${verb} ${prop}${info ? ` (${info.title.toLowerCase()})` : ''} in ${where}${explanation && f.verdict !== 'inconclusive' ? `: ${f.verdict === 'fixed' ? 'before the patch, ' : ''}${explanation}` : ''}`;
+  const side = (r: SimulationResult): SideView => {
+    const p = property(r, prop);
+    return {
+      verdict: p.status,
+      counterexample: p.trace ? counterexampleOf(p.trace) : null,
+      states: p.trace ? p.trace.states : null,
+      explanation: p.trace ? explainViolation(prop, p.trace.states[p.trace.states.length - 1]!) : null,
+      counters: r.counters ?? null,
+    };
+  };
   return {
+    sides: { baseline: side(f.b), patched: side(f.a) },
     property: prop,
     verdict: f.verdict,
     scenario: f.scenario.id,

@@ -14,6 +14,7 @@ function model(ts: Omit<Transition, 'id' | 'actor' | 'label' | 'guard' | 'effect
     properties: [{ id: 'never', bad: lit(0) }],
     derived: [],
     counters: ['hits'],
+    programs: [],
   };
 }
 

@@ -68,6 +68,7 @@ const randomModel: fc.Arbitrary<Model> = fc
     properties: bads.map((bad, i) => ({ id: `prop${i}`, bad })),
     derived: [],
     counters: [],
+    programs: [],
   }));
 
 // ------------------------------------------------------------------ reference semantics

@@ -121,6 +121,7 @@ function buildThread(b: ModelBuilder, w: PiWorld, cfg: PiConfig, programs: Progr
     {
       actor,
       programs,
+      used: b.programsUsed,
       semantics: piSemantics,
       ctx: ctxFor(w, cfg, i, 'thread', ref(v.cpu), locals(b, `vCPU${i}.thread`)),
       // The thread runs only while it is on a CPU and not executing guest code.
@@ -180,7 +181,7 @@ function buildScheduler(b: ModelBuilder, w: PiWorld, cfg: PiConfig, programs: Pr
     origin: origin('schedule', 'kernel kvm_sched_out: a dequeued task is not preempted'),
   });
   const schedCtx = ctxFor(w, cfg, i, 'sched', ref(v.schedCpu), locals(b, `sched${i}`));
-  compileProgram({ actor, programs, semantics: piSemantics, ctx: schedCtx, baseGuard: TRUE }, 'kvm_sched_out', putStart, putEnd);
+  compileProgram({ actor, programs, semantics: piSemantics, ctx: schedCtx, baseGuard: TRUE, used: b.programsUsed }, 'kvm_sched_out', putStart, putEnd);
   actor.add({
     from: putEnd,
     to: off,
@@ -199,7 +200,7 @@ function buildScheduler(b: ModelBuilder, w: PiWorld, cfg: PiConfig, programs: Pr
       origin: origin('sched_in', 'kernel kvm_sched_in: clears vcpu->preempted, then kvm_arch_vcpu_load(vcpu, cpu)'),
     });
   }
-  compileProgram({ actor, programs, semantics: piSemantics, ctx: schedCtx, baseGuard: TRUE }, 'kvm_sched_in', loadStart, loadEnd);
+  compileProgram({ actor, programs, semantics: piSemantics, ctx: schedCtx, baseGuard: TRUE, used: b.programsUsed }, 'kvm_sched_in', loadStart, loadEnd);
   actor.add({
     from: loadEnd,
     to: idle,
@@ -359,7 +360,7 @@ function buildSender(b: ModelBuilder, w: PiWorld, cfg: PiConfig, programs: Progr
       });
     }
   } else {
-    compileProgram({ actor, programs, semantics: piSemantics, ctx, baseGuard: TRUE }, SENDER_PROGRAM[s.kind], start, end);
+    compileProgram({ actor, programs, semantics: piSemantics, ctx, baseGuard: TRUE, used: b.programsUsed }, SENDER_PROGRAM[s.kind], start, end);
   }
   if (s.when === 'in-host') {
     const t = w.vcpu[s.vcpu]!;
