@@ -9,6 +9,7 @@
  * - unmodelled: real behaviour the model does not cover. A hunk that changes one is reported
  *   as such, never as safe.
  */
+import { isModelledRequest } from '../model/areas';
 import { Cond } from '../model/program';
 import { CToken, Item, compact } from './csource';
 import { Token } from './tokens';
@@ -54,6 +55,7 @@ const STMT_RULES: readonly StmtRule[] = [
   { re: new RegExp(`^pi_(set|clear)_(sn|on)\\(${PID}\\)$`), make: (m) => `pi_${m[1]}_${m[2]}` },
   { re: /^(?:\w+=)?kvm_apic_update_irr\(vcpu,[^)]*pir[^)]*\)$/, make: () => 'kvm_apic_update_irr' },
   { re: /^got_posted_interrupt=false$/, make: () => 'clear_got_posted_interrupt' },
+  { re: /^(?:r=)?kvm_check_and_inject_events\(vcpu,&req_immediate_exit\)$/, make: () => 'kvm_check_and_inject_events' },
   // Inside a cmpxchg loop whose head the hunk does not show: one field of the update.
   { re: /^(?:new\.sn=(0|1)|__pi_(clear|set)_sn\(&new\))$/, make: (m) => ['__pid_field', [`sn=${m[1] ?? (m[2] === 'clear' ? '0' : '1')}`]] },
   { re: /^new\.sn=!kvm_vcpu_is_blocking\(vcpu\)$/, make: () => ['__pid_field', ['sn=not_blocking']] },
@@ -147,6 +149,7 @@ const ATOMS: readonly [RegExp, string | boolean][] = [
   [/^kvm_vcpu_exit_request\(vcpu\)$/, 'kvm_vcpu_exit_request'],
   [/^vcpu->mode==EXITING_GUEST_MODE$/, 'mode_exiting'],
   [/^(?:vcpu->requests|kvm_request_pending\(vcpu\))$/, 'requests_pending'],
+  [/^(?:req_int_win|kvm_xen_has_interrupt\(vcpu\))$/, false],
   [/^(?:need_resched\(\)|signal_pending\(current\)|xfer_to_guest_mode_work_pending\(\)|__xfer_to_guest_mode_work_pending\(\))$/, false],
   [/^exit_fastpath!=EXIT_FASTPATH_REENTER_GUEST$/, '!fastpath_reenter'],
   [/^exit_fastpath==EXIT_FASTPATH_REENTER_GUEST$/, 'fastpath_reenter'],
@@ -180,6 +183,9 @@ const ATOMS: readonly [RegExp, string | boolean][] = [
 ];
 
 function atomOf(text: string): CExpr {
+  // kvm_check_request(REQ, vcpu) / kvm_test_request(REQ, vcpu), for requests some area follows.
+  const req = /^kvm_(check|test)_request\((KVM_REQ_\w+),vcpu\)$/.exec(text);
+  if (req && isModelledRequest(req[2]!)) return { k: 'atom', name: `kvm_${req[1]}_request.${req[2]}` };
   for (const [re, v] of ATOMS) {
     if (!re.test(text)) continue;
     if (typeof v === 'boolean') return { k: 'const', v };
@@ -275,12 +281,26 @@ function simplify(e: CExpr): CExpr {
   }
 }
 
+function renameAtom(e: CExpr, from: string, to: string): CExpr {
+  switch (e.k) {
+    case 'atom':
+      return e.name === from ? { k: 'atom', name: to } : e;
+    case 'not':
+      return { k: 'not', e: renameAtom(e.e, from, to) };
+    case 'and':
+    case 'or':
+      return { k: e.k, es: e.es.map((x) => renameAtom(x, from, to)) };
+    default:
+      return e;
+  }
+}
+
 function unknownsIn(e: CExpr): string[] {
   switch (e.k) {
     case 'unknown':
       return [e.text];
     case 'atom':
-      return e.name === 'mode_exiting' || e.name === 'requests_pending' ? [e.name === 'mode_exiting' ? 'vcpu->mode == EXITING_GUEST_MODE' : 'vcpu->requests'] : [];
+      return e.name === 'mode_exiting' ? ['vcpu->mode == EXITING_GUEST_MODE'] : [];
     case 'not':
       return unknownsIn(e.e);
     case 'and':
@@ -309,7 +329,7 @@ function toCond(e: CExpr): Cond {
 export type CondResult = { readonly kind: 'cond'; readonly cond: Cond } | { readonly kind: 'const'; readonly value: boolean } | { readonly kind: 'unknown'; readonly parts: readonly string[] };
 
 export function readCondition(tokens: readonly CToken[]): CondResult {
-  const e = simplify(parseCExpr(tokens));
+  const e = renameAtom(simplify(parseCExpr(tokens)), 'requests_pending', 'kvm_request_pending');
   if (e.k === 'const') return { kind: 'const', value: e.v };
   const unknown = unknownsIn(e);
   if (unknown.length) return { kind: 'unknown', parts: unknown };
@@ -522,16 +542,15 @@ export function recognize(items: readonly Item[], program: string, labels: Reado
       sink.push({ t: 'close' });
       return;
     }
-    // The request blocks at the top of vcpu_enter_guest are one step of the model.
-    if (/kvm_check_request\(KVM_REQ_EVENT,vcpu\)|^kvm_request_pending\(vcpu\)$|^vcpu->requests$/.test(condText) && program === 'vcpu_enter_guest') {
+    // Old kernels injected events from a call in the condition: the call is the step.
+    if (/^inject_pending_event\(vcpu,req_int_win\)(?:!=0)?$/.test(condText)) {
       const skipped: Token[] = [];
       body(skipped);
       if (items[i]?.k === 'else') {
         i++;
         body(skipped);
       }
-      const last = sink.at(-1);
-      if (!(last?.t === 'op' && last.op === 'kvm_check_requests')) sink.push(op('kvm_check_requests', [], it.line));
+      sink.push(op('kvm_check_and_inject_events', [], it.line));
       return;
     }
     // `r = vmx_deliver_nested_posted_interrupt(); if (!r) return;`: posting to L2 is not modelled.

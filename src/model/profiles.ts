@@ -43,8 +43,9 @@ const V4_9: Source = {
   // VT-d hardware") runs before preemption and IRQs are disabled; the mode store precedes
   // local_irq_disable(); the exit check is inline.
   vcpu_enter_guest: `
-    kvm_check_requests,
+    if kvm_request_pending { if kvm_check_request.KVM_REQ_TLB_FLUSH { } },
     if kvm_lapic_enabled { if kvm_vcpu_apicv_active { hwapic_irr_update } },
+    if kvm_check_request.KVM_REQ_EVENT { kvm_check_and_inject_events },
     preempt_disable,
     set_mode(IN_GUEST_MODE),
     srcu_read_unlock,
@@ -105,7 +106,8 @@ const V4_9: Source = {
 const V4_11: Source = {
   ...V4_9,
   vcpu_enter_guest: `
-    kvm_check_requests,
+    if kvm_request_pending { if kvm_check_request.KVM_REQ_TLB_FLUSH { } },
+    if kvm_check_request.KVM_REQ_EVENT { kvm_check_and_inject_events },
     preempt_disable,
     local_irq_disable,
     set_mode(IN_GUEST_MODE),
@@ -135,7 +137,8 @@ const V4_11: Source = {
 const V5_17: Source = {
   ...V4_11,
   vcpu_enter_guest: `
-    kvm_check_requests,
+    if kvm_request_pending { if kvm_check_request.KVM_REQ_TLB_FLUSH { } },
+    if kvm_check_request.KVM_REQ_EVENT { kvm_check_and_inject_events },
     preempt_disable,
     local_irq_disable,
     set_mode(IN_GUEST_MODE),

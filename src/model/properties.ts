@@ -65,11 +65,13 @@ export function explainViolation(property: string, state: State): string {
           );
         }
         break;
-      case 'request-before-entry':
-        if (state[`vCPU${i}.non_root`] === 1 && reqs.length && state[`vCPU${i}.request_unkicked`] === 1) {
-          parts.push(`vCPU${i} entered the guest with ${reqs.join(', ')} pending, raised before it published IN_GUEST_MODE, so no kick will make it exit`);
+      case 'request-before-entry': {
+        const early = reqs.filter((r) => state[`vCPU${i}.before_entry_decision.${r}`] === 1);
+        if (state[`vCPU${i}.non_root`] === 1 && early.length) {
+          parts.push(`vCPU${i} entered the guest with ${early.join(', ')} pending, raised before it published IN_GUEST_MODE, so no kick will make it exit`);
         }
         break;
+      }
     }
   }
   return parts.join('; ') || `the final state violates ${property}`;

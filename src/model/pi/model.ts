@@ -391,7 +391,7 @@ function properties(w: PiWorld, sendersDone: Expr): [string, Expr][] {
     // could wake it: senders done, no host IRQ pending anywhere, no scheduler hook in flight.
     return and(eq(ref(v.onRq), 0), eq(ref(v.phase), PHASE_OFF), pending, sendersDone, w.noIrqPending());
   });
-  const request = w.vcpu.map((v) => and(eq(ref(v.nonroot), 1), w.anyRequest(v.index), eq(ref(v.unkicked), 1)));
+  const request = w.vcpu.map((v) => and(eq(ref(v.nonroot), 1), or(...(Object.keys(v.req) as (keyof typeof v.req)[]).map((r) => and(eq(ref(v.req[r]), 1), eq(ref(v.unkicked[r]), 1))))));
   return [
     ['pi-delivery', or(...delivery)],
     ['vcpu-wakeup', or(...wakeup)],

@@ -9,6 +9,7 @@
  */
 import { ModelError } from '../errors';
 import { Assign, Expr, FALSE, TRUE, and, eq, ite, lit, ne, not, or, ref } from '../ir';
+import { isModelledRequest } from '../areas';
 import { Alternative, CondMeaning, OpMeaning, Semantics } from '../programCompiler';
 import {
   EXITING_GUEST_MODE,
@@ -180,7 +181,7 @@ function makeRequest(ctx: PiCtx, req: RequestName): Assign[] {
   const beforeDecision = ctx.runner === 'thread' ? TRUE : eq(ref(v.mode), OUTSIDE_GUEST_MODE);
   return [
     { id: v.req[req], e: lit(1) },
-    { id: v.unkicked, e: beforeDecision.k === 'const' ? beforeDecision : or(eq(ref(v.unkicked), 1), beforeDecision) },
+    { id: v.unkicked[req], e: beforeDecision.k === 'const' ? beforeDecision : or(eq(ref(v.unkicked[req]), 1), beforeDecision) },
   ];
 }
 
@@ -310,38 +311,33 @@ export const OPS: Readonly<Record<string, OpEntry>> = {
     rule: 'SDM 29.1.1: RVI is the highest vector requested in vIRR; KVM writes it in GUEST_INTR_STATUS before entry',
     impl: (ctx) => one(OPS['vmx_set_rvi']!.rule, 'vmx_set_rvi(max_irr): RVI covers the highest vIRR vector', [set(vc(ctx).rvi, ctx.w.anyVirr(ctx.vcpu))]),
   },
-  kvm_check_requests: {
-    summary: 'the request block at the top of vcpu_enter_guest; KVM_REQ_EVENT injects or exits to L1',
-    rule: 'kernel vcpu_enter_guest: kvm_check_request() clears each request before handling it; KVM_REQ_EVENT runs event injection, which synthesizes a nested VM-exit to L1 when L2 runs and L1 has an interrupt pending, and injects from the IRR when APICv is off',
+  kvm_check_and_inject_events: {
+    summary: 'event injection for KVM_REQ_EVENT: a nested VM-exit to L1, or injection from the IRR when APICv is off',
+    rule: 'kernel kvm_check_and_inject_events: with L2 running and an L1 interrupt pending it synthesizes a nested VM-exit to L1; without APICv it injects the highest IRR vector (a second one needs another pass)',
     impl: (ctx) => {
       const v = vc(ctx);
       const w = ctx.w;
-      const clearAll = [...Object.values(v.req).map((id) => set(id, 0)), set(v.unkicked, 0)];
-      const event = eq(ref(v.req.KVM_REQ_EVENT), 1);
       const l1Pending = or(w.anyVirr(v.index), w.anyPir(v.index));
+      const l2 = eq(ref(v.l2), 1);
       const alts: Alternative[] = [
-        { guard: not(event), effects: clearAll, label: 'kvm_check_request(): requests handled, no KVM_REQ_EVENT' },
-        { guard: and(event, eq(ref(v.l2), 1), l1Pending), effects: [...clearAll, set(v.l2, 0)], label: 'KVM_REQ_EVENT: L1 interrupt pending while L2 runs: nested VM-exit to L1' },
+        { guard: and(l2, l1Pending), effects: [set(v.l2, 0)], label: 'L1 interrupt pending while L2 runs: nested VM-exit to L1' },
+        { guard: and(l2, not(l1Pending)), effects: [], label: 'nothing pending for L1' },
       ];
       if (ctx.platform.apicvActive) {
-        alts.push({ guard: and(event, not(and(eq(ref(v.l2), 1), l1Pending))), effects: clearAll, label: 'KVM_REQ_EVENT: nothing to inject (APICv delivers through RVI)' });
+        alts.push({ guard: not(l2), effects: [], label: 'nothing to inject (APICv delivers through RVI)' });
       } else {
-        // Without APICv, KVM injects the highest IRR vector; a second one needs another pass.
-        const k = v.virr.length;
-        const highest = (j: number) => and(eq(ref(v.virr[j]!), 1), ...v.virr.slice(j + 1).map((id) => eq(ref(id), 0)));
-        const notL2 = eq(ref(v.l2), 0);
-        for (let j = k - 1; j >= 0; j--) {
+        for (let j = v.virr.length - 1; j >= 0; j--) {
+          const highest = and(eq(ref(v.virr[j]!), 1), ...v.virr.slice(j + 1).map((id) => eq(ref(id), 0)));
           const rest = or(...v.virr.slice(0, j).map((id) => eq(ref(id), 1)));
           alts.push({
-            guard: and(event, notL2, highest(j)),
-            effects: [...clearAll, set(v.virr[j]!, 0), set(v.got[j]!, 1), set(v.req.KVM_REQ_EVENT, rest), set(v.unkicked, rest)],
-            label: `KVM_REQ_EVENT: inject vector ${j} from the IRR`,
+            guard: and(not(l2), highest),
+            effects: [set(v.virr[j]!, 0), set(v.got[j]!, 1), set(v.req.KVM_REQ_EVENT, ite(rest, 1, ref(v.req.KVM_REQ_EVENT))), set(v.unkicked.KVM_REQ_EVENT, ite(rest, 1, ref(v.unkicked.KVM_REQ_EVENT)))],
+            label: `inject vector ${j} from the IRR`,
           });
         }
-        alts.push({ guard: and(event, notL2, not(w.anyVirr(v.index))), effects: clearAll, label: 'KVM_REQ_EVENT: IRR empty, nothing to inject' });
-        alts.push({ guard: and(event, eq(ref(v.l2), 1), not(l1Pending)), effects: clearAll, label: 'KVM_REQ_EVENT: nothing pending for L1' });
+        alts.push({ guard: and(not(l2), not(w.anyVirr(v.index))), effects: [], label: 'IRR empty, nothing to inject' });
       }
-      return atomic(OPS['kvm_check_requests']!.rule, ...alts);
+      return atomic(OPS['kvm_check_and_inject_events']!.rule, ...alts);
     },
   },
   vm_entry: {
@@ -593,6 +589,11 @@ const RUNNABLE_RULE =
   'kernel kvm_arch_vcpu_runnable/kvm_vcpu_has_events: runnable, or an interrupt in the IRR once kvm_cpu_has_interrupt() has synced PIR (ON set) into it, or a wake-up request';
 
 export const CONDS: Readonly<Record<string, CondEntry>> = {
+  kvm_request_pending: {
+    summary: 'kvm_request_pending(): some request bit is set',
+    rule: 'kernel vcpu_enter_guest: the request block runs only when a request is pending',
+    impl: (ctx) => pure(CONDS['kvm_request_pending']!.rule, ctx.w.anyRequest(ctx.vcpu)),
+  },
   kvm_lapic_enabled: { summary: 'the LAPIC is in-kernel and enabled', rule: 'scenarios run with an in-kernel, enabled LAPIC', impl: () => pure(CONDS['kvm_lapic_enabled']!.rule, TRUE) },
   kvm_vcpu_apicv_active: {
     summary: 'APICv is active for the vCPU',
@@ -726,6 +727,27 @@ export const CONDS: Readonly<Record<string, CondEntry>> = {
   },
 };
 
+/**
+ * `kvm_check_request(REQ, vcpu)` (test and clear) and `kvm_test_request(REQ, vcpu)`. A request
+ * another model area follows is never raised in the posted-interrupt scenarios: false.
+ */
+function requestCond(ctx: PiCtx, kind: 'check' | 'test', name: string): CondMeaning {
+  const v = vc(ctx);
+  if (!(REQUESTS as readonly string[]).includes(name)) {
+    if (!isModelledRequest(name)) throw new ModelError(`no model area follows ${name}`);
+    return pure(`${name} belongs to another model area and is never raised in the posted-interrupt scenarios`, FALSE);
+  }
+  const id = v.req[name as RequestName];
+  if (kind === 'test') return pure(`kernel kvm_test_request(): reads ${name} without clearing it`, eq(ref(id), 1));
+  const ghost = v.unkicked[name as RequestName];
+  return {
+    kind: 'rmw',
+    rule: `kernel kvm_check_request(): test-and-clear of ${name}, which the vCPU then handles`,
+    whenTrue: { guard: eq(ref(id), 1), effects: [set(id, 0), set(ghost, 0)], label: `kvm_check_request(${name}): pending, handled` },
+    whenFalse: { guard: eq(ref(id), 0), effects: [], label: `kvm_check_request(${name}): not pending` },
+  };
+}
+
 export const piSemantics: Semantics<PiCtx> = {
   op(ctx, name, args, program) {
     const entry = OPS[name];
@@ -734,6 +756,8 @@ export const piSemantics: Semantics<PiCtx> = {
     return entry.impl(ctx, parseArgs(args), program);
   },
   cond(ctx, name) {
+    const req = /^kvm_(check|test)_request\.(KVM_REQ_\w+)$/.exec(name);
+    if (req) return requestCond(ctx, req[1] as 'check' | 'test', req[2]!);
     const entry = CONDS[name];
     if (!entry) throw new ModelError(`unknown condition ${name}`);
     return entry.impl(ctx);

@@ -62,8 +62,8 @@ export interface VcpuVars {
   readonly rvi: number;
   readonly got: readonly number[];
   readonly req: Readonly<Record<RequestName, number>>;
-  /** Ghost: a request was raised whose kick found the vCPU outside guest mode. */
-  readonly unkicked: number;
+  /** Ghost, per request: raised before the entry decision (see semantics' makeRequest). */
+  readonly unkicked: Readonly<Record<RequestName, number>>;
   readonly irqsDisabled: number;
   readonly preemptDisabled: number;
   readonly task: number;
@@ -132,7 +132,10 @@ export class PiWorld {
           KVM_REQ_EVENT: b.declare(`${V}.requests.KVM_REQ_EVENT`, 1),
           KVM_REQ_TLB_FLUSH: b.declare(`${V}.requests.KVM_REQ_TLB_FLUSH`, 1),
         },
-        unkicked: b.declare(`${V}.request_unkicked`, 1, 0, 'ghost'),
+        unkicked: {
+          KVM_REQ_EVENT: b.declare(`${V}.before_entry_decision.KVM_REQ_EVENT`, 1, 0, 'ghost'),
+          KVM_REQ_TLB_FLUSH: b.declare(`${V}.before_entry_decision.KVM_REQ_TLB_FLUSH`, 1, 0, 'ghost'),
+        },
         irqsDisabled: b.declare(`${V}.irqs_disabled`, 1, g),
         preemptDisabled: b.declare(`${V}.preempt_disabled`, 1, g),
         task: b.declare(`${V}.task_state`, 1, 0, 'state', TASK_STATES),
