@@ -1,13 +1,15 @@
 /**
  * Kernel profiles: the programs of each modelled function as a given kernel wrote them.
  *
- * A profile is chosen by version (`--profile 4.10` picks the newest profile not newer than
- * 4.10) or by date (a mail's `Date:`). Each profile lists what changed from the one before it,
- * with the commits. Halt-polling, need_resched and signals are not modelled in any era.
+ * Every model area lists its eras (src/model/<area>/profiles.ts). A profile exists for each
+ * era's version; it holds, for every area, that area's newest era not newer than it. A profile
+ * is chosen by version (`--profile 4.10` picks the newest profile not newer than 4.10) or by
+ * date (a mail's `Date:`). Halt-polling, need_resched and signals are not modelled in any era.
  */
+import { Area, AreaEra, AreaToggles } from './area';
 import { ModelError } from './errors';
 import { Program, ProgramSet, parseProgram } from './program';
-import { PiToggles } from './pi/model';
+import { AREAS } from './registry';
 
 export interface Profile {
   readonly id: string;
@@ -18,250 +20,69 @@ export interface Profile {
   /** What changed since the previous profile, with commit ids. */
   readonly changes: readonly string[];
   readonly programs: ProgramSet;
-  readonly pi: PiToggles;
+  /** Each area's toggles in this kernel; absent for an area whose first era is newer. */
+  readonly toggles: Partial<AreaToggles>;
+  /** The areas this kernel has (IPIv, for instance, only from 5.19). */
+  readonly areas: readonly Area[];
 }
 
-type Source = Readonly<Record<string, string>>;
-
-function programs(src: Source): Record<string, Program> {
+function parsed(src: Readonly<Record<string, string>>, where: string): Record<string, Program> {
   const out: Record<string, Program> = {};
   for (const [name, text] of Object.entries(src)) {
     try {
       out[name] = parseProgram(text);
     } catch (e) {
-      throw new ModelError(`profile program ${name}: ${(e as Error).message}`);
+      throw new ModelError(`${where} program ${name}: ${(e as Error).message}`);
     }
   }
   return out;
 }
 
-// ------------------------------------------------------------------ v4.9 (seed 002's baseline)
-
-const V4_9: Source = {
-  vcpu_run: 'loop { if kvm_vcpu_running { vcpu_enter_guest } else { vcpu_block } }',
-  // The unconditional RVI refresh ("KVM_REQ_EVENT is not set when posted interrupts are set by
-  // VT-d hardware") runs before preemption and IRQs are disabled; the mode store precedes
-  // local_irq_disable(); the exit check is inline.
-  vcpu_enter_guest: `
-    if kvm_request_pending { if kvm_check_request.KVM_REQ_TLB_FLUSH { } },
-    if kvm_lapic_enabled { if kvm_vcpu_apicv_active { hwapic_irr_update } },
-    if kvm_check_request.KVM_REQ_EVENT { kvm_check_and_inject_events },
-    preempt_disable,
-    set_mode(IN_GUEST_MODE),
-    srcu_read_unlock,
-    smp_mb__after_srcu_read_unlock,
-    local_irq_disable,
-    if kvm_vcpu_exit_request { set_mode(OUTSIDE_GUEST_MODE), smp_wmb, local_irq_enable, preempt_enable, srcu_read_lock, return },
-    vmx_vcpu_run,
-    set_mode(OUTSIDE_GUEST_MODE),
-    smp_wmb,
-    handle_exit_irqoff,
-    local_irq_enable,
-    preempt_enable,
-    srcu_read_lock,
-    handle_exit`,
-  vmx_vcpu_run: 'vm_entry',
-  // hwapic_irr_update(vcpu, kvm_lapic_find_highest_irr(vcpu)): kvm_lapic_find_highest_irr()
-  // syncs PIR when APICv is active, then vmx_hwapic_irr_update() sets RVI unless L2 runs.
-  hwapic_irr_update: 'kvm_lapic_find_highest_irr, vmx_hwapic_irr_update',
-  kvm_lapic_find_highest_irr: 'if kvm_vcpu_apicv_active { sync_pir_to_irr }',
-  vmx_hwapic_irr_update: 'if !is_guest_mode { vmx_set_rvi }',
-  vmx_sync_pir_to_irr: 'if !pi_test_and_clear_on { return }, kvm_apic_update_irr',
-  kvm_cpu_has_interrupt: 'if kvm_vcpu_apicv_active { sync_pir_to_irr }',
-  vcpu_block: `
-    if !kvm_arch_vcpu_runnable {
-      vmx_pre_block,
-      if !r { srcu_read_unlock, kvm_vcpu_block, srcu_read_lock, vmx_post_block, if !kvm_arch_vcpu_runnable { return } }
-    },
-    set_mp_state(RUNNABLE)`,
-  vmx_pre_block: `
-    if !vmx_can_use_vtd_pi { return },
-    set_pre_pcpu,
-    wakeup_list_add(pre_pcpu),
-    pid_update(ndst=pre_pcpu, nv=WAKEUP, abort_if_on),
-    if r { wakeup_list_del(pre_pcpu), return }`,
-  vmx_post_block: 'if !vmx_can_use_vtd_pi { return }, pid_update(ndst=vcpu_cpu, nv=POSTED, sn=0), wakeup_list_del(pre_pcpu)',
-  kvm_vcpu_block: 'kvm_arch_vcpu_blocking, loop { prepare_to_swait, if kvm_vcpu_check_block { break }, schedule }, finish_swait, kvm_arch_vcpu_unblocking',
-  kvm_arch_vcpu_blocking: '',
-  kvm_arch_vcpu_unblocking: '',
-  kvm_sched_out: 'vmx_vcpu_pi_put',
-  kvm_sched_in: 'vmx_vcpu_pi_load',
-  vmx_vcpu_pi_put: 'if !vmx_can_use_vtd_pi { return }, if preempted { pi_set_sn }',
-  // One cmpxchg loop: unless NV is the wakeup vector, refresh NDST and restore NV; always clear SN.
-  vmx_vcpu_pi_load: 'if !vmx_can_use_vtd_pi { return }, pid_update(ndst=cpu, nv=POSTED, sn=0, keep_wakeup)',
-  vmx_deliver_interrupt: 'if kvm_vcpu_apicv_active { vmx_deliver_posted_interrupt } else { kvm_lapic_set_irr, kvm_make_request(KVM_REQ_EVENT), kvm_vcpu_kick }',
-  // `r = pi_test_and_set_on(); kvm_make_request(KVM_REQ_EVENT, vcpu);
-  //  if (r || !kvm_vcpu_trigger_posted_interrupt(vcpu)) kvm_vcpu_kick(vcpu);`
-  vmx_deliver_posted_interrupt: `
-    if pi_test_and_set_pir { return },
-    pi_test_and_set_on,
-    kvm_make_request(KVM_REQ_EVENT),
-    if r { kvm_vcpu_kick } else { if mode_in_guest { send_posted_intr_ipi } else { kvm_vcpu_kick } }`,
-  kvm_vcpu_kick: 'if !kvm_vcpu_wake_up { if kvm_arch_vcpu_should_kick { smp_send_reschedule } }',
-  kvm_make_request_and_kick: 'kvm_make_request(KVM_REQ_TLB_FLUSH), kvm_vcpu_kick',
-};
-
-// ------------------------------------------------------------------ v4.11 (after seed 002)
-
-const V4_11: Source = {
-  ...V4_9,
-  vcpu_enter_guest: `
-    if kvm_request_pending { if kvm_check_request.KVM_REQ_TLB_FLUSH { } },
-    if kvm_check_request.KVM_REQ_EVENT { kvm_check_and_inject_events },
-    preempt_disable,
-    local_irq_disable,
-    set_mode(IN_GUEST_MODE),
-    srcu_read_unlock,
-    smp_mb__after_srcu_read_unlock,
-    if kvm_lapic_enabled { sync_pir_to_irr },
-    if kvm_vcpu_exit_request { set_mode(OUTSIDE_GUEST_MODE), smp_wmb, local_irq_enable, preempt_enable, srcu_read_lock, return },
-    vmx_vcpu_run,
-    set_mode(OUTSIDE_GUEST_MODE),
-    smp_wmb,
-    handle_exit_irqoff,
-    local_irq_enable,
-    preempt_enable,
-    srcu_read_lock,
-    handle_exit`,
-  // `vmx_hwapic_irr_update(vcpu, max_irr)`: RVI unless L2 runs.
-  vmx_sync_pir_to_irr: 'if pi_test_on { pi_clear_on, smp_mb__after_atomic, kvm_apic_update_irr }, vmx_hwapic_irr_update',
-  vmx_hwapic_irr_update: 'if !is_guest_mode { vmx_set_rvi }',
-  vmx_deliver_posted_interrupt: `
-    if pi_test_and_set_pir { return },
-    if pi_test_and_set_on { return },
-    if mode_in_guest { send_posted_intr_ipi } else { kvm_vcpu_kick }`,
-};
-
-// ------------------------------------------------------------------ v5.17 (Sean's PI rework)
-
-const V5_17: Source = {
-  ...V4_11,
-  vcpu_enter_guest: `
-    if kvm_request_pending { if kvm_check_request.KVM_REQ_TLB_FLUSH { } },
-    if kvm_check_request.KVM_REQ_EVENT { kvm_check_and_inject_events },
-    preempt_disable,
-    local_irq_disable,
-    set_mode(IN_GUEST_MODE),
-    srcu_read_unlock,
-    smp_mb__after_srcu_read_unlock,
-    if kvm_lapic_enabled { sync_pir_to_irr },
-    if kvm_vcpu_exit_request { set_mode(OUTSIDE_GUEST_MODE), smp_wmb, local_irq_enable, preempt_enable, srcu_read_lock, return },
-    loop { vmx_vcpu_run, if !fastpath_reenter { break }, if kvm_lapic_enabled { sync_pir_to_irr }, if kvm_vcpu_exit_request { break } },
-    set_mode(OUTSIDE_GUEST_MODE),
-    smp_wmb,
-    handle_exit_irqoff,
-    local_irq_enable,
-    preempt_enable,
-    srcu_read_lock,
-    handle_exit`,
-  vmx_sync_pir_to_irr:
-    'if pi_test_on { pi_clear_on, smp_mb__after_atomic, kvm_apic_update_irr } else { clear_got_posted_interrupt }, if !is_guest_mode && kvm_vcpu_apicv_active { vmx_set_rvi } else { if got_posted_interrupt { kvm_make_request(KVM_REQ_EVENT) } }',
-  kvm_cpu_has_interrupt: 'sync_pir_to_irr',
-  vcpu_block: `
-    if !kvm_arch_vcpu_runnable { srcu_read_unlock, kvm_vcpu_halt, srcu_read_lock, if !kvm_arch_vcpu_runnable { return } },
-    set_mp_state(RUNNABLE)`,
-  kvm_vcpu_halt: 'kvm_vcpu_block',
-  kvm_vcpu_block: 'kvm_arch_vcpu_blocking, prepare_to_rcuwait, loop { set_current_state, if kvm_vcpu_check_block { break }, schedule }, finish_rcuwait, kvm_arch_vcpu_unblocking',
-  vmx_vcpu_pi_put: 'if !vmx_can_use_vtd_pi { return }, if kvm_vcpu_is_blocking && !vmx_interrupt_blocked { pi_enable_wakeup_handler }, if preempted { pi_set_sn }',
-  pi_enable_wakeup_handler: 'wakeup_list_add, pid_update(nv=WAKEUP, capture_on), if on_seen { send_IPI_self(WAKEUP) }',
-  vmx_vcpu_pi_load: `
-    if !nv_is_wakeup && same_cpu { if pi_test_and_clear_sn { goto after_clear_sn }, return },
-    if nv_is_wakeup { wakeup_list_del(vcpu_cpu) },
-    pid_update(ndst=cpu, nv=POSTED, sn=0),
-    label after_clear_sn,
-    smp_mb__after_atomic,
-    if pir_nonempty { pi_set_on }`,
-  vmx_deliver_posted_interrupt: 'if !kvm_vcpu_apicv_active { return }, if pi_test_and_set_pir { return }, if pi_test_and_set_on { return }, kvm_vcpu_trigger_posted_interrupt',
-  kvm_vcpu_trigger_posted_interrupt: 'if mode_in_guest { send_posted_intr_ipi } else { kvm_vcpu_wake_up }',
-};
-delete (V4_11 as Record<string, string>)['hwapic_irr_update'];
-delete (V4_11 as Record<string, string>)['kvm_lapic_find_highest_irr'];
-delete (V5_17 as Record<string, string>)['vmx_pre_block'];
-delete (V5_17 as Record<string, string>)['vmx_post_block'];
-delete (V5_17 as Record<string, string>)['vmx_hwapic_irr_update'];
-
-// ------------------------------------------------------------------ v5.19 (seed 000's baseline)
-
-const V5_19: Source = {
-  ...V5_17,
-  kvm_vcpu_block:
-    'preempt_disable, kvm_arch_vcpu_blocking, prepare_to_rcuwait, preempt_enable, loop { set_current_state, if kvm_vcpu_check_block { break }, schedule }, preempt_disable, finish_rcuwait, kvm_arch_vcpu_unblocking, preempt_enable',
-  vmx_vcpu_pi_put: 'if !vmx_needs_pi_wakeup { return }, if kvm_vcpu_is_blocking && !vmx_interrupt_blocked { pi_enable_wakeup_handler }, if preempted { pi_set_sn }',
-};
-
-// ------------------------------------------------------------------ v6.17 (today for PI)
-
-const V6_17: Source = {
-  ...V5_19,
-  // The TDX series moved the posting steps into a helper in vmx/common.h.
-  vmx_deliver_posted_interrupt: 'if !kvm_vcpu_apicv_active { return }, __vmx_deliver_posted_interrupt',
-  __vmx_deliver_posted_interrupt: 'if pi_test_and_set_pir { return }, if pi_test_and_set_on { return }, kvm_vcpu_trigger_posted_interrupt',
-  vmx_vcpu_pi_put: 'if !vmx_needs_pi_wakeup { return }, if !preempted && kvm_vcpu_is_blocking && !vmx_interrupt_blocked { pi_enable_wakeup_handler } else { pi_set_sn }',
-};
-
-function profile(id: string, version: [number, number], released: string, summary: string, changes: string[], src: Source, pi: PiToggles): Profile {
-  return { id, version, released, summary, changes, programs: programs(src), pi };
-}
-
-export const PROFILES: readonly Profile[] = [
-  profile(
-    '4.9',
-    [4, 9],
-    '2016-12-11',
-    'before "kvm: x86: do not use KVM_REQ_EVENT for APICv interrupt injection": KVM_REQ_EVENT safety net, mode stored before IRQs are disabled',
-    ['PI blocking through pi_pre_block/pi_post_block (bf9f6ac8d749, v4.5)', 'kvm_sched_out: preempted only when the task is TASK_RUNNING'],
-    V4_9,
-    { preemptedRule: 'task_running' },
-  ),
-  profile(
-    '4.11',
-    [4, 11],
-    '2017-04-30',
-    'after Paolo Bonzini\'s series (b95234c84004): IRQs off before IN_GUEST_MODE, sync_pir_to_irr after the barrier, no KVM_REQ_EVENT from posting',
-    ['b95234c84004: local_irq_disable() before vcpu->mode = IN_GUEST_MODE; sync_pir_to_irr() after smp_mb__after_srcu_read_unlock(); posting no longer raises KVM_REQ_EVENT and returns early when ON was set'],
-    V4_11,
-    { preemptedRule: 'task_running' },
-  ),
-  profile(
-    '5.17',
-    [5, 17],
-    '2022-03-20',
-    'Sean Christopherson\'s PI rework: wakeup handler armed from vmx_vcpu_pi_put, ON recomputed on load, fastpath re-entry loop',
-    [
-      'd89d04ab6030 (v5.12): EXIT_FASTPATH_REENTER_GUEST loop in common x86 code',
-      '3ba9f93b1236 (v5.14): kvm_sched_out counts a task still on the runqueue as preempted',
-      '3a25dfa67fe4 / 7e1901f6c86c (v5.15/5.16): vmx_sync_pir_to_irr raises KVM_REQ_EVENT when nested or APICv is inactive',
-      '37c4dbf337c5 (v5.16): check PIR even for vCPUs with APICv disabled',
-      'v5.17: pi_pre_block/pi_post_block replaced by pi_enable_wakeup_handler from vmx_vcpu_pi_put; kvm_vcpu_trigger_posted_interrupt falls back to kvm_vcpu_wake_up',
-    ],
-    V5_17,
-    { preemptedRule: 'on_rq' },
-  ),
-  profile(
-    '5.19',
-    [5, 19],
-    '2022-07-31',
-    'IPI virtualization era (seed 000 and seed 004 after the fix): vmx_needs_pi_wakeup, blocking hooks under preempt_disable',
-    ['vmx_needs_pi_wakeup() (IPIv or VT-d) gates vmx_vcpu_pi_put', 'kvm_vcpu_block: kvm_arch_vcpu_blocking() and prepare_to_rcuwait() under preempt_disable()'],
-    V5_19,
-    { preemptedRule: 'on_rq' },
-  ),
-  profile(
-    '6.17',
-    [6, 17],
-    '2025-09-28',
-    'today\'s posted-interrupt code: a put either arms the wakeup handler (blocking, not preempted) or suppresses notifications',
-    ['6737557442e5 "KVM: VMX: Suppress PI notifications whenever the vCPU is put": no wakeup handler for a preempted vCPU, SN=1 on every other put'],
-    V6_17,
-    { preemptedRule: 'on_rq' },
-  ),
-];
-
-export const UPSTREAM = PROFILES[PROFILES.length - 1]!;
-
 function compareVersion(a: readonly [number, number], b: readonly [number, number]): number {
   return a[0] - b[0] || a[1] - b[1];
 }
+
+function compose(): Profile[] {
+  const versions = new Map<string, [number, number]>();
+  for (const a of AREAS) for (const e of a.eras) versions.set(e.version.join('.'), [e.version[0], e.version[1]]);
+  const sorted = [...versions.values()].sort(compareVersion);
+  return sorted.map((v) => {
+    const id = v.join('.');
+    const programs: Record<string, Program> = {};
+    const toggles: Record<string, unknown> = {};
+    const areas: Area[] = [];
+    const here: AreaEra<unknown>[] = [];
+    for (const a of AREAS) {
+      const eras = [...a.eras].sort((x, y) => compareVersion(x.version, y.version));
+      const current = eras.filter((e) => compareVersion(e.version, v) <= 0).at(-1);
+      if (!current) continue;
+      areas.push(a.id);
+      toggles[a.id] = current.toggles;
+      for (const [name, p] of Object.entries(parsed(current.programs, `${a.id} ${current.version.join('.')}`))) {
+        if (name in programs && JSON.stringify(programs[name]) !== JSON.stringify(p)) throw new ModelError(`profile ${id}: two areas define ${name} differently`);
+        programs[name] = p;
+      }
+      if (compareVersion(current.version, v) === 0) here.push(current);
+    }
+    const released = here[0]!.released;
+    if (here.some((e) => e.released !== released)) throw new ModelError(`profile ${id}: areas disagree on its release date`);
+    return {
+      id,
+      version: v,
+      released,
+      summary: here.map((e) => e.summary).join('; '),
+      changes: here.flatMap((e) => e.changes),
+      programs,
+      toggles: toggles as Partial<AreaToggles>,
+      areas,
+    };
+  });
+}
+
+export const PROFILES: readonly Profile[] = compose();
+
+export const UPSTREAM = PROFILES[PROFILES.length - 1]!;
+
 
 /** `upstream`, a version `X.Y`, or an exact profile id. */
 export function profileByVersion(spec: string): Profile {

@@ -7,10 +7,10 @@ import { CounterValues, countersAlong, maxCounters } from './counters';
 import { ModelError } from './errors';
 import { DEFAULT_LIMITS, ExploreStats, Limits, PropertyStatus, explore } from './explore';
 import { Model } from './ir';
-import { buildPiModel } from './pi/model';
+import { areaById } from './registry';
 import { Profile } from './profiles';
 import { Program, ProgramSet, formatProgram, parseProgram } from './program';
-import { Scenario } from './scenarios';
+import { Scenario } from './area';
 import { Trace, traceTo } from './trace';
 
 export interface PropertyResult {
@@ -24,6 +24,7 @@ export interface PropertyResult {
 
 export interface SimulationResult {
   readonly scenario: string;
+  readonly area: Scenario['area'];
   readonly profile: string;
   /** Caveats a reader needs next to the verdicts (an anachronistic scenario, uncomputed counters). */
   readonly notes: readonly string[];
@@ -49,10 +50,8 @@ export function programsWith(profile: Profile, overrides: Readonly<Record<string
 export function buildModel(scenario: Scenario, profile: Profile, overrides: Readonly<Record<string, Program>> = {}): Model {
   const name = `${scenario.id}@${profile.id}`;
   const programs = programsWith(profile, overrides);
-  switch (scenario.area) {
-    case 'pi':
-      return buildPiModel(name, scenario.pi, programs, profile.pi);
-  }
+  if (!profile.areas.includes(scenario.area)) throw new ModelError(`the ${profile.id} profile predates the ${scenario.area} model area`);
+  return areaById(scenario.area).build(name, scenario.config, programs, profile.toggles[scenario.area]);
 }
 
 export function simulate(scenario: Scenario, profile: Profile, overrides: Readonly<Record<string, Program>> = {}, limits: Limits = {}): SimulationResult {
@@ -75,6 +74,7 @@ export function simulate(scenario: Scenario, profile: Profile, overrides: Readon
   if (!counters) notes.push('counters not computed: the state graph was too large to keep, or the run stopped early');
   return {
     scenario: scenario.id,
+    area: scenario.area,
     profile: profile.id,
     notes,
     overrides: Object.fromEntries(Object.entries(overrides).map(([k, v]) => [k, formatProgram(v)])),

@@ -243,7 +243,7 @@ function programsFor(base: ProgramSet, edits: readonly ProgramEdit[], side: 'bas
 export function reviewPatchSet(set: PatchSet, opts: ReviewOptions = {}): Review {
   const { profile, from, note } = chooseProfile(set, opts.profile);
   const runner = new Runner(profile, opts);
-  const scenarios = opts.scenarios ? opts.scenarios.map((id) => SCENARIOS.find((s) => s.id === id) ?? badScenario(id)) : SCENARIOS;
+  const scenarios = scenariosFor(profile, opts);
   const reviewNotes = note ? [note] : [];
   let base: ProgramSet = profile.programs;
   const patches: PatchReview[] = [];
@@ -284,7 +284,7 @@ export function reviewPatchSet(set: PatchSet, opts: ReviewOptions = {}): Review 
 export function reviewHunk(set: PatchSet, hunkIndex: number, opts: ReviewOptions = {}): { profile: string; review: PatchReview } {
   const { profile } = chooseProfile(set, opts.profile);
   const runner = new Runner(profile, opts);
-  const scenarios = opts.scenarios ? opts.scenarios.map((id) => SCENARIOS.find((s) => s.id === id) ?? badScenario(id)) : SCENARIOS;
+  const scenarios = scenariosFor(profile, opts);
   let base: ProgramSet = profile.programs;
   for (const patch of set.patches) {
     const hunks = patch.files.flatMap((f) => f.hunks);
@@ -305,6 +305,12 @@ export function reviewHunk(set: PatchSet, hunkIndex: number, opts: ReviewOptions
 
 function badScenario(id: string): never {
   throw new InputError(`no scenario "${id}"`);
+}
+
+/** The scenarios to explore: those asked for, of the areas the profile's kernel has. */
+function scenariosFor(profile: Profile, opts: ReviewOptions): readonly Scenario[] {
+  const all = opts.scenarios ? opts.scenarios.map((id) => SCENARIOS.find((s) => s.id === id) ?? badScenario(id)) : SCENARIOS;
+  return all.filter((s) => profile.areas.includes(s.area));
 }
 
 function reviewOnePatch(patch: Patch, mapped: readonly MappedHunk[], edits: readonly ProgramEdit[], base: ProgramSet, scenarios: readonly Scenario[], runner: Runner): PatchReview {

@@ -4,7 +4,7 @@
 import { PROPERTY_INFO, explainViolation } from '../model/properties';
 import { SimulationResult } from '../model/simulate';
 import { Trace, TraceStep } from '../model/trace';
-import { COUNTERS } from '../model/pi/semantics';
+import { areaById } from '../model/registry';
 import { Profile } from '../model/profiles';
 
 export interface CounterexampleStep {
@@ -106,7 +106,7 @@ export function simulationJson(r: SimulationResult): unknown {
         : {}),
     })),
     counters: r.counters ?? null,
-    counterDescriptions: COUNTERS,
+    counterDescriptions: areaById(r.area).counters,
     stats: r.stats,
   };
 }

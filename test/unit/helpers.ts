@@ -12,8 +12,9 @@ export function programs(src: Readonly<Record<string, string>>): Record<string, 
 }
 
 export function scenarioWith(id: string, tweak: Partial<PiConfig> = {}): Scenario {
-  const s = scenarioById(id);
-  return { ...s, pi: { ...s.pi, ...tweak } };
+  const s = scenarioById(id) as Scenario<PiConfig>;
+  if (s.area !== 'pi') throw new Error(`${id} is not a posted-interrupt scenario`);
+  return { ...s, config: { ...s.config, ...tweak } };
 }
 
 export function run(scenario: string | Scenario, profile: string | Profile, overrides: Readonly<Record<string, string>> = {}): SimulationResult {

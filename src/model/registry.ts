@@ -1,0 +1,15 @@
+/**
+ * The model areas, in the order their scenarios are listed and explored.
+ */
+import { AreaDefinition } from './area';
+import { Area } from './areas';
+import { ModelError } from './errors';
+import { PI_AREA } from './pi';
+
+export const AREAS: readonly AreaDefinition[] = [PI_AREA as AreaDefinition];
+
+export function areaById(id: Area): AreaDefinition {
+  const a = AREAS.find((x) => x.id === id);
+  if (!a) throw new ModelError(`no model area ${id}`);
+  return a;
+}
