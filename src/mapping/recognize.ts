@@ -12,6 +12,7 @@
 import { isModelledRequest } from '../model/areas';
 import { Cond } from '../model/program';
 import { CToken, Item, compact } from './csource';
+import { AREA_RULES, StmtRule } from './rules';
 import { Token } from './tokens';
 
 export type StmtClass = { readonly kind: 'steps'; readonly tokens: readonly Token[] } | { readonly kind: 'inert'; readonly why: string } | { readonly kind: 'unmodelled' };
@@ -34,10 +35,6 @@ export const HOOK_PROGRAMS = new Set(['vmx_vcpu_pi_load', 'vmx_vcpu_pi_put', 'pi
 
 const op = (name: string, args: string[] = [], line?: number): Token => ({ t: 'op', op: name, args, ...(line !== undefined ? { line } : {}) });
 
-interface StmtRule {
-  readonly re: RegExp;
-  readonly make: (m: RegExpExecArray, program: string) => string | [string, string[]] | null;
-}
 
 const STMT_RULES: readonly StmtRule[] = [
   { re: /^local_irq_(disable|enable)\(\)$/, make: (m) => `local_irq_${m[1]}` },
@@ -55,6 +52,8 @@ const STMT_RULES: readonly StmtRule[] = [
   { re: new RegExp(`^pi_(set|clear)_(sn|on)\\(${PID}\\)$`), make: (m) => `pi_${m[1]}_${m[2]}` },
   { re: /^(?:\w+=)?kvm_apic_update_irr\(vcpu,[^)]*pir[^)]*\)$/, make: () => 'kvm_apic_update_irr' },
   { re: /^got_posted_interrupt=false$/, make: () => 'clear_got_posted_interrupt' },
+  // Request handlers other areas follow (see areas.ts AREA_OPS).
+  { re: /^(record_steal_time|process_nmi|kvm_pmu_handle_event|kvm_pmu_deliver_pmi)\(vcpu\)$/, make: (m) => m[1]! },
   { re: /^(?:r=)?kvm_check_and_inject_events\(vcpu,&req_immediate_exit\)$/, make: () => 'kvm_check_and_inject_events' },
   // Inside a cmpxchg loop whose head the hunk does not show: one field of the update.
   { re: /^(?:new\.sn=(0|1)|__pi_(clear|set)_sn\(&new\))$/, make: (m) => ['__pid_field', [`sn=${m[1] ?? (m[2] === 'clear' ? '0' : '1')}`]] },
@@ -106,7 +105,7 @@ const INERT_IN_HOOKS: readonly [RegExp, string][] = [
 ];
 
 function classifyStmt(text: string, program: string, line: number): StmtClass {
-  for (const rule of STMT_RULES) {
+  for (const rule of [...STMT_RULES, ...AREA_RULES.flatMap((r) => r.statements)]) {
     const m = rule.re.exec(text);
     if (!m) continue;
     const made = rule.make(m, program);
@@ -131,7 +130,7 @@ function classifyStmt(text: string, program: string, line: number): StmtClass {
     if (name) return { kind: 'steps', tokens: [op(name, [], line)] };
     return { kind: 'unmodelled' };
   }
-  for (const [re, why] of INERT) if (re.test(text)) return { kind: 'inert', why };
+  for (const [re, why] of [...INERT, ...AREA_RULES.flatMap((r) => r.inert ?? [])]) if (re.test(text)) return { kind: 'inert', why };
   if (HOOK_PROGRAMS.has(program)) for (const [re, why] of INERT_IN_HOOKS) if (re.test(text)) return { kind: 'inert', why };
   return { kind: 'unmodelled' };
 }
@@ -186,7 +185,7 @@ function atomOf(text: string): CExpr {
   // kvm_check_request(REQ, vcpu) / kvm_test_request(REQ, vcpu), for requests some area follows.
   const req = /^kvm_(check|test)_request\((KVM_REQ_\w+),vcpu\)$/.exec(text);
   if (req && isModelledRequest(req[2]!)) return { k: 'atom', name: `kvm_${req[1]}_request.${req[2]}` };
-  for (const [re, v] of ATOMS) {
+  for (const [re, v] of [...ATOMS, ...AREA_RULES.flatMap((r) => r.atoms)]) {
     if (!re.test(text)) continue;
     if (typeof v === 'boolean') return { k: 'const', v };
     return v.startsWith('!') ? { k: 'not', e: { k: 'atom', name: v.slice(1) } } : { k: 'atom', name: v };
@@ -467,6 +466,13 @@ export function recognize(items: readonly Item[], program: string, labels: Reado
         const tail = items[i];
         if (tail?.k === 'dowhile') {
           i++;
+          for (const r of AREA_RULES) {
+            const ts = r.loops?.(items.slice(start, i - 1), compact(tail.cond), program, it.line);
+            if (ts) {
+              sink.push(...ts);
+              return;
+            }
+          }
           if (CMPXCHG.test(compact(tail.cond))) {
             const upd = cmpxchgLoop(items.slice(start, i), program, it.line);
             if (upd) sink.push(...upd);

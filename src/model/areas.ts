@@ -16,11 +16,28 @@ export const AREA_TITLES: Readonly<Record<Area, string>> = {
 /** Requests, per area, whose `kvm_check_request()` the model follows. */
 export const AREA_REQUESTS: Readonly<Record<Area, readonly string[]>> = {
   pi: ['KVM_REQ_EVENT', 'KVM_REQ_TLB_FLUSH'],
-  pmi: [],
-  tlb: [],
+  pmi: ['KVM_REQ_PMU', 'KVM_REQ_PMI', 'KVM_REQ_NMI'],
+  tlb: ['KVM_REQ_STEAL_UPDATE'],
   ipiv: [],
 };
 
 export function isModelledRequest(name: string): boolean {
   return Object.values(AREA_REQUESTS).some((r) => r.includes(name));
+}
+
+/**
+ * Steps, per area, that appear in programs other areas also run (the request handlers of
+ * vcpu_enter_guest, the steal-time hooks of vcpu_put/load). Another area treats them as steps
+ * with no effect on its state, and says so.
+ */
+export const AREA_OPS: Readonly<Record<Area, readonly string[]>> = {
+  pi: [],
+  pmi: ['kvm_pmu_handle_event', 'kvm_pmu_deliver_pmi', 'process_nmi'],
+  tlb: ['record_steal_time', 'kvm_steal_time_set_preempted'],
+  ipiv: [],
+};
+
+/** The area whose step `op` is, or undefined. */
+export function areaOfOp(op: string): Area | undefined {
+  return (Object.keys(AREA_OPS) as Area[]).find((a) => AREA_OPS[a].includes(op));
 }

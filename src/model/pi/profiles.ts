@@ -19,7 +19,7 @@ const V4_9: Source = {
   // VT-d hardware") runs before preemption and IRQs are disabled; the mode store precedes
   // local_irq_disable(); the exit check is inline.
   vcpu_enter_guest: `
-    if kvm_request_pending { if kvm_check_request.KVM_REQ_TLB_FLUSH { } },
+    if kvm_request_pending { if kvm_check_request.KVM_REQ_TLB_FLUSH { }, if kvm_check_request.KVM_REQ_STEAL_UPDATE { record_steal_time }, if kvm_check_request.KVM_REQ_NMI { process_nmi }, if kvm_check_request.KVM_REQ_PMU { kvm_pmu_handle_event }, if kvm_check_request.KVM_REQ_PMI { kvm_pmu_deliver_pmi } },
     if kvm_lapic_enabled { if kvm_vcpu_apicv_active { hwapic_irr_update } },
     if kvm_check_request.KVM_REQ_EVENT { kvm_check_and_inject_events },
     preempt_disable,
@@ -82,7 +82,7 @@ const V4_9: Source = {
 const V4_11: Source = {
   ...V4_9,
   vcpu_enter_guest: `
-    if kvm_request_pending { if kvm_check_request.KVM_REQ_TLB_FLUSH { } },
+    if kvm_request_pending { if kvm_check_request.KVM_REQ_TLB_FLUSH { }, if kvm_check_request.KVM_REQ_STEAL_UPDATE { record_steal_time }, if kvm_check_request.KVM_REQ_NMI { process_nmi }, if kvm_check_request.KVM_REQ_PMU { kvm_pmu_handle_event }, if kvm_check_request.KVM_REQ_PMI { kvm_pmu_deliver_pmi } },
     if kvm_check_request.KVM_REQ_EVENT { kvm_check_and_inject_events },
     preempt_disable,
     local_irq_disable,
@@ -113,7 +113,7 @@ const V4_11: Source = {
 const V5_17: Source = {
   ...V4_11,
   vcpu_enter_guest: `
-    if kvm_request_pending { if kvm_check_request.KVM_REQ_TLB_FLUSH { } },
+    if kvm_request_pending { if kvm_check_request.KVM_REQ_TLB_FLUSH { }, if kvm_check_request.KVM_REQ_STEAL_UPDATE { record_steal_time }, if kvm_check_request.KVM_REQ_NMI { process_nmi }, if kvm_check_request.KVM_REQ_PMU { kvm_pmu_handle_event }, if kvm_check_request.KVM_REQ_PMI { kvm_pmu_deliver_pmi } },
     if kvm_check_request.KVM_REQ_EVENT { kvm_check_and_inject_events },
     preempt_disable,
     local_irq_disable,
@@ -169,6 +169,11 @@ const V5_19: Source = {
 
 const V6_17: Source = {
   ...V5_19,
+  // fad505b2cb83 (v6.7): NMI requests are serviced after PMI requests.
+  vcpu_enter_guest: V5_19['vcpu_enter_guest']!.replace(
+    'if kvm_check_request.KVM_REQ_NMI { process_nmi }, if kvm_check_request.KVM_REQ_PMU { kvm_pmu_handle_event }, if kvm_check_request.KVM_REQ_PMI { kvm_pmu_deliver_pmi }',
+    'if kvm_check_request.KVM_REQ_PMU { kvm_pmu_handle_event }, if kvm_check_request.KVM_REQ_PMI { kvm_pmu_deliver_pmi }, if kvm_check_request.KVM_REQ_NMI { process_nmi }',
+  ),
   // The TDX series moved the posting steps into a helper in vmx/common.h.
   vmx_deliver_posted_interrupt: 'if !kvm_vcpu_apicv_active { return }, __vmx_deliver_posted_interrupt',
   __vmx_deliver_posted_interrupt: 'if pi_test_and_set_pir { return }, if pi_test_and_set_on { return }, kvm_vcpu_trigger_posted_interrupt',

@@ -9,7 +9,7 @@
  */
 import { ModelError } from '../errors';
 import { Assign, Expr, FALSE, TRUE, and, eq, ite, lit, ne, not, or, ref } from '../ir';
-import { isModelledRequest } from '../areas';
+import { AREA_TITLES, areaOfOp, isModelledRequest } from '../areas';
 import { Alternative, CondMeaning, OpMeaning, Semantics } from '../programCompiler';
 import {
   EXITING_GUEST_MODE,
@@ -751,6 +751,8 @@ function requestCond(ctx: PiCtx, kind: 'check' | 'test', name: string): CondMean
 export const piSemantics: Semantics<PiCtx> = {
   op(ctx, name, args, program) {
     const entry = OPS[name];
+    const other = areaOfOp(name);
+    if (!entry && other && other !== 'pi') return { kind: 'noop', why: `a step of the ${AREA_TITLES[other]} model: no effect on posted-interrupt state` };
     if (!entry) throw new ModelError(`unknown step ${name} in ${program}`);
     if (name === 'sync_pir_to_irr') return { kind: 'call', program: 'vmx_sync_pir_to_irr' };
     return entry.impl(ctx, parseArgs(args), program);
