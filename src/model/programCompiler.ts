@@ -48,6 +48,11 @@ export interface Semantics<C> {
   cond(ctx: C, name: string): CondMeaning;
   /** The context a called program runs in (for example, "on the VM-entry path"). */
   enter?(ctx: C, program: string): C;
+  /**
+   * Why a step naming a program is not run in this area (another area's entry point, such as
+   * `kvm_pmu_deliver_pmi` seen from the posted-interrupt model), or undefined to run it.
+   */
+  opaque?(op: string): string | undefined;
 }
 
 export interface CompileTarget<C> {
@@ -153,7 +158,11 @@ function step<C>(t: CompileTarget<C>, f: Frame, s: Step, path: number[], from: n
       return;
     }
     case 'op': {
-      // Functions are programs: a step naming a program runs it.
+      // Functions are programs: a step naming a program runs it, unless it is another area's.
+      if (t.semantics.opaque?.(s.op) !== undefined) {
+        actor.alias(from, to);
+        return;
+      }
       if (t.programs[s.op]) {
         if (s.args.length) throw new ModelError(`${s.op} is a program and takes no arguments`);
         compileProgram(t, s.op, from, to, f.depth + 1);

@@ -6,7 +6,8 @@ import * as assert from 'node:assert/strict';
 import { readPatches } from '../../src/patch';
 import { reviewJson, reviewSarif } from '../../src/review/output';
 import { Review, exitStatus, reviewHunk, reviewPatchSet } from '../../src/review/review';
-import { FIXTURES, FORMATS, fixture, mbox, render } from '../fixtures/fixtures';
+import { FORMATS, fixture, mbox, render } from '../fixtures/fixtures';
+import { PI_FIXTURES } from '../fixtures/specs/pi';
 
 function review(text: string, profile?: string): Review {
   return reviewPatchSet(readPatches(text), profile ? { profile } : {});
@@ -44,8 +45,8 @@ const EXPECTED: Record<string, string[]> = {
   '4.9-sync-after-irq-disable': ['fixed:pi-delivery', 'still-violated:pi-delivery', 'still-violated:vcpu-wakeup'],
 };
 
-describe('review of the fixture patches', () => {
-  for (const f of FIXTURES.filter((x) => !x.seriesOnly)) {
+describe('review of the posted-interrupt fixture patches', () => {
+  for (const f of PI_FIXTURES.filter((x) => !x.seriesOnly)) {
     it(`${f.id}: ${EXPECTED[f.id]!.join(', ') || 'no property changes'}, the same in every format`, () => {
       const results = FORMATS.map((fmt) => summary(review(render(f, fmt), profileFor(f.id))));
       for (let k = 1; k < results.length; k++) assert.deepEqual(results[k], results[0], `${FORMATS[k]} differs from ${FORMATS[0]}`);

@@ -764,6 +764,10 @@ export const piSemantics: Semantics<PiCtx> = {
     if (!entry) throw new ModelError(`unknown condition ${name}`);
     return entry.impl(ctx);
   },
+  opaque(name) {
+    const other = areaOfOp(name);
+    return other && other !== 'pi' ? `a step of the ${AREA_TITLES[other]} model: no effect on posted-interrupt state` : undefined;
+  },
   // Everything vcpu_enter_guest runs, directly or through calls, is on the VM-entry path.
   enter: (ctx, program) => (program === 'vcpu_enter_guest' && !ctx.entryPath ? { ...ctx, entryPath: true } : ctx),
 };
