@@ -5,7 +5,7 @@
  * Exit status: 0 nothing introduced (simulate: nothing violated); 1 a violation (introduced);
  * 2 bad input or usage, with a one-line reason; 3 a result is inconclusive.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { InputError, RaceLensError } from './model/errors';
 import { MAX_PATCH_BYTES, readPatches } from './patch';
@@ -15,7 +15,8 @@ import { VERSION } from './version';
 import { Program } from './model/program';
 import { PROFILES, profileByVersion } from './model/profiles';
 import { SCENARIOS, scenarioById } from './model/scenarios';
-import { parseOverride, simulate } from './model/simulate';
+import { buildModel, parseOverride, simulate } from './model/simulate';
+import { toPromela } from './model/promela';
 import { formatSimulation, simulationJson } from './review/simulationReport';
 
 const USAGE = `usage:
@@ -23,7 +24,8 @@ const USAGE = `usage:
   kvm-race-lens scenarios [--json]
   kvm-race-lens profiles [--json]
   kvm-race-lens simulate SCENARIO [--profile X.Y] [--set program=step,step,...]... [--json]
-                         [--max-states N] [--timeout-ms N]`;
+                         [--max-states N] [--timeout-ms N]
+  kvm-race-lens export-promela SCENARIO [--profile X.Y] [--set program=step,step,...]... [--output FILE]`;
 
 class UsageError extends RaceLensError {}
 
@@ -45,6 +47,7 @@ function run(argv: string[]): number {
       set: { type: 'string', multiple: true },
       'max-states': { type: 'string' },
       'timeout-ms': { type: 'string' },
+      output: { type: 'string', short: 'o' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -99,11 +102,7 @@ function run(argv: string[]): number {
       if (rest.length !== 1) throw new UsageError('simulate takes exactly one SCENARIO');
       const scenario = scenarioById(rest[0]!);
       const profile = profileByVersion(values.profile ?? 'upstream');
-      const overrides: Record<string, Program> = {};
-      for (const s of values.set ?? []) {
-        const [name, program] = parseOverride(s);
-        overrides[name] = program;
-      }
+      const overrides = overridesOf(values.set);
       const maxStates = positiveInt('--max-states', values['max-states']);
       const maxMs = positiveInt('--timeout-ms', values['timeout-ms']);
       const r = simulate(scenario, profile, overrides, { ...(maxStates ? { maxStates } : {}), ...(maxMs ? { maxMs } : {}) });
@@ -112,9 +111,26 @@ function run(argv: string[]): number {
       if (r.properties.some((p) => p.status === 'inconclusive')) return 3;
       return 0;
     }
+    case 'export-promela': {
+      if (rest.length !== 1) throw new UsageError('export-promela takes exactly one SCENARIO');
+      const text = toPromela(buildModel(scenarioById(rest[0]!), profileByVersion(values.profile ?? 'upstream'), overridesOf(values.set)));
+      if (values.output) writeFileSync(values.output, text);
+      else process.stdout.write(text);
+      return 0;
+    }
     default:
       throw new UsageError(`unknown command "${command}"\n${USAGE}`);
   }
+}
+
+/** The `--set program=steps` overrides. */
+function overridesOf(sets: readonly string[] | undefined): Record<string, Program> {
+  const overrides: Record<string, Program> = {};
+  for (const s of sets ?? []) {
+    const [name, program] = parseOverride(s);
+    overrides[name] = program;
+  }
+  return overrides;
 }
 
 /** Reads a patch file, refusing what is not a readable regular file of sane size. */

@@ -2,11 +2,15 @@
  * Compiles an IR model to packed integer states and generated successor code.
  *
  * A state is a fixed number of 32-bit words. Every variable owns a bit field inside one
- * word (fields never straddle words). The successor function is generated JavaScript that
- * reads and writes those fields directly, so the explorer's hot path allocates nothing.
+ * word (fields never straddle words). The successor function runs in two tiers, like a JIT:
+ * a bytecode interpreter (interp.ts) that V8 optimises once for every model, then, once a
+ * model has expanded `GENERATE_AFTER` states, generated JavaScript that reads and writes the
+ * fields directly. Both compute the same successors in the same order; neither allocates on
+ * the explorer's hot path.
  */
 import { Expr, Model, VarDecl } from './ir';
 import { ModelError } from './errors';
+import { interpretedBad, interpretedExpand } from './interp';
 
 export interface Slot {
   readonly word: number;
@@ -54,8 +58,6 @@ export interface CompiledModel {
   readonly expand: ExpandFn;
   /** Bit i is set when property i is violated in `s`. */
   readonly bad: BadFn;
-  /** Applies one transition to `s`, writing the successor to `d`; false when its guard is off. */
-  readonly fire: (tid: number, s: Uint32Array, d: Uint32Array) => boolean;
 }
 
 function read(slot: Slot, arr: string): string {
@@ -115,10 +117,22 @@ function genEffects(model: Model, layout: Layout, tid: number): string {
   return lines.join('\n');
 }
 
-export function compile(model: Model): CompiledModel {
+/** Expansions after which a model's successor function is generated as JavaScript. */
+export const GENERATE_AFTER = 20_000;
+
+export type Tier = 'auto' | 'interpreted' | 'generated';
+
+export interface CompileOptions {
+  /** `auto` (the default) interprets, then generates after `generateAfter` expansions. */
+  readonly tier?: Tier;
+  readonly generateAfter?: number;
+}
+
+export function compile(model: Model, options: CompileOptions = {}): CompiledModel {
+  const tier = options.tier ?? 'auto';
+  const generateAfter = options.generateAfter ?? GENERATE_AFTER;
   const layout = layoutOf(model.vars);
   const W = layout.words;
-  const copy = Array.from({ length: W }, (_, i) => `d[${i}] = s[${i}];`).join(' ');
 
   const init = new Uint32Array(W);
   for (const v of model.vars) {
@@ -127,6 +141,44 @@ export function compile(model: Model): CompiledModel {
     init[slot.word] = (init[slot.word]! | (v.init << slot.shift)) >>> 0;
   }
 
+  const oob = (tid: number, id: number, value: number): never => {
+    const t = model.transitions[tid]!;
+    throw new ModelError(`transition "${t.label}" writes ${value} to ${model.vars[id]!.name}, outside 0..${model.vars[id]!.max}`);
+  };
+  model.transitions.forEach((t, i) => {
+    if (t.id !== i) throw new ModelError(`transition ${i} has id ${t.id}`);
+  });
+
+  if (model.properties.length > 30) throw new ModelError('at most 30 properties per model');
+
+  if (tier === 'generated') return { model, layout, init, expand: generatedExpand(model, layout, oob), bad: generatedBad(model, layout) };
+  const interpreted = interpretedExpand(model, layout, oob);
+  const interpretedBadFn = interpretedBad(model, layout);
+  if (tier === 'interpreted') return { model, layout, init, expand: interpreted, bad: interpretedBadFn };
+  let calls = 0;
+  let generated: ExpandFn | undefined;
+  let badFn: BadFn = interpretedBadFn;
+  const expand: ExpandFn = (s, d, emit) => {
+    if (generated) return generated(s, d, emit);
+    if (++calls === generateAfter) {
+      generated = generatedExpand(model, layout, oob);
+      badFn = generatedBad(model, layout);
+    }
+    interpreted(s, d, emit);
+  };
+  return { model, layout, init, expand, bad: (s) => badFn(s) };
+}
+
+/** Bit i set when property i's `bad` holds, as generated JavaScript. */
+function generatedBad(model: Model, layout: Layout): BadFn {
+  const body = model.properties.map((p, i) => `if (${gen(p.bad, layout, 's', true)}) r |= ${1 << i};`).join('\n');
+  return new Function(`return function bad(s) { let r = 0;\n${body}\nreturn r; };`)() as BadFn;
+}
+
+/** The successor function as generated JavaScript: a switch per actor on its program counter. */
+function generatedExpand(model: Model, layout: Layout, oob: (tid: number, id: number, value: number) => never): ExpandFn {
+  const W = layout.words;
+  const copy = Array.from({ length: W }, (_, i) => `d[${i}] = s[${i}];`).join(' ');
   // Successors, grouped by actor and program counter.
   const parts: string[] = ['let v = 0; let pc = 0;'];
   for (const actor of model.actors) {
@@ -158,39 +210,8 @@ export function compile(model: Model): CompiledModel {
     parts.push('}');
   }
 
-  const oob = (tid: number, id: number, value: number): never => {
-    const t = model.transitions[tid]!;
-    throw new ModelError(`transition "${t.label}" writes ${value} to ${model.vars[id]!.name}, outside 0..${model.vars[id]!.max}`);
-  };
-  const expand = new Function('oob', `return function expand(s, d, emit) {\n${parts.join('\n')}\n};`)(oob) as ExpandFn;
+  return new Function('oob', `return function expand(s, d, emit) {\n${parts.join('\n')}\n};`)(oob) as ExpandFn;
 
-  const badBody = model.properties
-    .map((p, i) => `if (${gen(p.bad, layout, 's', true)}) r |= ${1 << i};`)
-    .join('\n');
-  if (model.properties.length > 30) throw new ModelError('at most 30 properties per model');
-  const bad = new Function(`return function bad(s) { let r = 0;\n${badBody}\nreturn r; };`)() as BadFn;
-
-  const fireFns = model.transitions.map((t) => {
-    const actor = model.actors[t.actor]!;
-    const pcSlot = layout.slots[actor.pcVar]!;
-    const clear = (~(pcSlot.mask << pcSlot.shift)) >>> 0;
-    const body = [
-      `if (${read(pcSlot, 's')} !== ${t.from} || !(${gen(t.guard, layout, 's', true)})) return false;`,
-      'let v = 0;',
-      copy,
-      genEffects(model, layout, t.id),
-      `d[${pcSlot.word}] = (d[${pcSlot.word}] & ${clear}) | (${t.to} << ${pcSlot.shift});`,
-      'return true;',
-    ].join('\n');
-    return new Function('oob', `return function fire(s, d) {\n${body}\n};`)(oob) as (s: Uint32Array, d: Uint32Array) => boolean;
-  });
-  const fire = (tid: number, s: Uint32Array, d: Uint32Array): boolean => {
-    const f = fireFns[tid];
-    if (!f) throw new ModelError(`no transition ${tid}`);
-    return f(s, d);
-  };
-
-  return { model, layout, init, expand, bad, fire };
 }
 
 /** Unpacks a packed state (at `offset` words into `arena`) into one number per variable. */

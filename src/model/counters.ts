@@ -86,22 +86,36 @@ export function maxCounters(exploration: Exploration): CounterValues | undefined
     tidOf[at] = edges.tid[i]!;
   }
   const { comp, count } = components(n, start, succ);
+  // States grouped by component, as one flat array (a counting sort).
+  const memberStart = new Int32Array(count + 1);
+  for (let v = 0; v < n; v++) memberStart[comp[v]! + 1]!++;
+  for (let c = 0; c < count; c++) memberStart[c + 1]! += memberStart[c]!;
+  const members = new Int32Array(n);
+  const at = memberStart.slice(0, count);
+  for (let v = 0; v < n; v++) members[at[comp[v]!]!++] = v;
   const result: Record<string, number | null> = {};
+  const best = new Float64Array(count);
+  const unbounded = new Uint8Array(count);
+  const weight = new Float64Array(model.transitions.length);
   for (const name of model.counters) {
-    const weight = (tid: number) => model.transitions[tid]!.events?.[name] ?? 0;
+    let any = false;
+    for (let t = 0; t < weight.length; t++) {
+      weight[t] = model.transitions[t]!.events?.[name] ?? 0;
+      if (weight[t]) any = true;
+    }
+    if (!any) {
+      result[name] = 0;
+      continue;
+    }
     // Tarjan numbers components in reverse topological order: successors first.
-    const best = new Float64Array(count);
-    const unbounded = new Uint8Array(count);
-    const members: number[][] = Array.from({ length: count }, () => []);
-    for (let v = 0; v < n; v++) members[comp[v]!]!.push(v);
     for (let c = 0; c < count; c++) {
       let b = 0;
       let inf = false;
-      for (const v of members[c]!) {
+      for (let m = memberStart[c]!; m < memberStart[c + 1]!; m++) {
+        const v = members[m]!;
         for (let e = start[v]!; e < start[v + 1]!; e++) {
-          const w = succ[e]!;
-          const cw = comp[w]!;
-          const wt = weight(tidOf[e]!);
+          const cw = comp[succ[e]!]!;
+          const wt = weight[tidOf[e]!]!;
           if (cw === c) {
             if (wt > 0) inf = true;
             continue;

@@ -55,7 +55,11 @@ export function buildModel(scenario: Scenario, profile: Profile, overrides: Read
 }
 
 export function simulate(scenario: Scenario, profile: Profile, overrides: Readonly<Record<string, Program>> = {}, limits: Limits = {}): SimulationResult {
-  const model = buildModel(scenario, profile, overrides);
+  return simulateModel(buildModel(scenario, profile, overrides), scenario, profile, overrides, limits);
+}
+
+/** `simulate` for a model already built from the scenario, the profile and the overrides. */
+export function simulateModel(model: Model, scenario: Scenario, profile: Profile, overrides: Readonly<Record<string, Program>>, limits: Limits = {}): SimulationResult {
   const exploration = explore(compile(model), { recordEdges: true, maxEdges: COUNTER_EDGE_LIMIT, ...limits, maxStates: limits.maxStates ?? DEFAULT_LIMITS.maxStates });
   const properties = exploration.outcomes.map((o): PropertyResult => {
     if (o.status !== 'violated' || o.stateIndex === undefined) return { property: o.id, status: o.status };

@@ -14,7 +14,8 @@ import { Program, ProgramSet } from '../model/program';
 import { PROFILES, Profile, profileByDate, profileByVersion, UPSTREAM } from '../model/profiles';
 import { PROPERTY_INFO, explainViolation } from '../model/properties';
 import { SCENARIOS, Scenario } from '../model/scenarios';
-import { PropertyResult, SimulationResult, buildModel, simulate } from '../model/simulate';
+import { PropertyResult, SimulationResult, buildModel, simulateModel } from '../model/simulate';
+import { Model } from '../model/ir';
 import { HunkChange, HunkStatus, MappedHunk, ProgramEdit, applyEdits, mapHunk } from '../mapping/map';
 import { Patch, PatchSet } from '../patch';
 import { CounterexampleStep, counterexampleOf } from './simulationReport';
@@ -29,6 +30,18 @@ export interface ReviewOptions {
   readonly signal?: CancelSignal;
   /** Restrict to these scenarios (default: all). */
   readonly scenarios?: readonly string[];
+  /** Told of every exploration the review runs (benchmarks and the SPIN cross-check use it). */
+  readonly observe?: (run: ObservedRun) => void;
+}
+
+/** One exploration a review ran: a scenario under a profile's programs, and its result. */
+export interface ObservedRun {
+  readonly scenario: Scenario;
+  readonly profile: Profile;
+  /** The complete program set explored. */
+  readonly programs: ProgramSet;
+  readonly model: Model;
+  readonly result: SimulationResult;
 }
 
 export interface HunkReport {
@@ -124,21 +137,25 @@ export function chooseProfile(set: PatchSet, option: string | undefined): { prof
 
 class Runner {
   private readonly cache = new Map<string, SimulationResult>();
-  private readonly uses = new Map<string, readonly string[]>();
+  private readonly models = new Map<string, Model>();
   constructor(
     private readonly profile: Profile,
     private readonly opts: ReviewOptions,
   ) {}
 
+  private model(key: string, scenario: Scenario, programs: ProgramSet): Model {
+    let m = this.models.get(key);
+    if (!m) {
+      // The programs are complete sets; hand them over as overrides of the profile.
+      m = buildModel(scenario, this.profile, programs as Record<string, Program>);
+      this.models.set(key, m);
+    }
+    return m;
+  }
+
   /** The programs a scenario's model runs (from building it, without exploring). */
   programsOf(scenario: Scenario, programs: ProgramSet): readonly string[] {
-    const key = `${scenario.id}\u0000${JSON.stringify(programs)}`;
-    let used = this.uses.get(key);
-    if (!used) {
-      used = buildModel(scenario, this.profile, programs as Record<string, Program>).programs;
-      this.uses.set(key, used);
-    }
-    return used;
+    return this.model(`${scenario.id}\u0000${JSON.stringify(programs)}`, scenario, programs).programs;
   }
 
   run(scenario: Scenario, programs: ProgramSet): SimulationResult {
@@ -146,13 +163,14 @@ class Runner {
     let r = this.cache.get(key);
     if (!r) {
       if (this.opts.signal?.aborted) throw new RaceLensError('review cancelled');
-      // The programs are complete sets; hand them over as overrides of the profile.
-      r = simulate(scenario, this.profile, programs as Record<string, Program>, {
+      const model = this.model(key, scenario, programs);
+      r = simulateModel(model, scenario, this.profile, programs as Record<string, Program>, {
         ...(this.opts.maxStates ? { maxStates: this.opts.maxStates } : {}),
         ...(this.opts.timeoutMs ? { maxMs: this.opts.timeoutMs } : {}),
         ...(this.opts.signal ? { signal: this.opts.signal } : {}),
       });
       this.cache.set(key, r);
+      this.opts.observe?.({ scenario, profile: this.profile, programs, model, result: r });
     }
     return r;
   }

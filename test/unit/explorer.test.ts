@@ -106,6 +106,13 @@ describe('explorer', () => {
       fc.property(randomModel, (model) => {
         const ref_ = referenceBfs(model);
         const ex = explore(compile(model));
+        // Both tiers of the successor function, and a switch between them mid-run, explore
+        // the same states in the same order.
+        for (const options of [{ tier: 'interpreted' as const }, { tier: 'generated' as const }, { generateAfter: 3 }]) {
+          const other = explore(compile(model, options));
+          assert.deepEqual(other.store.arena.slice(0, other.store.count * other.store.words), ex.store.arena.slice(0, ex.store.count * ex.store.words));
+          assert.deepEqual(other.store.via.slice(0, other.store.count), ex.store.via.slice(0, ex.store.count));
+        }
         assert.equal(ex.stats.states, ref_.states);
         assert.equal(ex.stats.complete, true);
         ex.outcomes.forEach((o, i) => {
@@ -131,6 +138,25 @@ describe('explorer', () => {
       }),
       { seed: 20261121, numRuns: 300 },
     );
+  });
+
+  it('interpreted and generated successors agree on real models, including a switch of tier mid-run', () => {
+    for (const [s, p] of [
+      ['migrate-while-blocked', 'upstream'],
+      ['entry-vs-two-kvm-posts', '4.9'],
+      ['preempt-while-blocking-kvm-post', '5.19'],
+    ] as const) {
+      const model = buildFrom(s, p);
+      const runs = [{ tier: 'interpreted' as const }, { tier: 'generated' as const }, { generateAfter: 100 }].map((o) => explore(compile(model, o)));
+      const [a, ...rest] = runs;
+      assert.ok(a!.stats.states > 1000, `${s}: too small to switch tiers`);
+      for (const b of rest) {
+        assert.deepEqual(b.store.arena, a!.store.arena, `${s}@${p}`);
+        assert.deepEqual(b.store.via, a!.store.via);
+        assert.deepEqual(b.outcomes, a!.outcomes);
+        assert.equal(b.stats.transitions, a!.stats.transitions);
+      }
+    }
   });
 
   it('is deterministic: the same simulation gives the same result, byte for byte but the clock', () => {

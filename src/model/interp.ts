@@ -1,0 +1,309 @@
+/**
+ * A bytecode interpreter for a model's successor function: the first tier of `compile.ts`.
+ *
+ * Generated JavaScript (the second tier) is the fastest way to expand a large model, but V8
+ * compiles each generated function afresh, and a review explores dozens of small models that
+ * finish before their generated code is ever optimised. This interpreter is one function for
+ * every model: V8 optimises it once per process, and a small model runs at its full speed.
+ *
+ * It computes exactly what the generated code computes, in the same order: actors in
+ * declaration order, and an actor's transitions from its current program point in id order.
+ */
+import { Expr, Model } from './ir';
+import { ModelError } from './errors';
+import { Layout } from './compile';
+
+// Opcodes. A value is an int32 on a small stack.
+const CONST = 0; // v
+const VAR_S = 1; // word shift mask: a field of the source state
+const VAR_D = 2; // word shift mask: a field of the state being written
+const NOT = 3;
+const EQ = 4;
+const NE = 5;
+const LT = 6;
+const LE = 7;
+const ADD = 8;
+const SUB = 9;
+const MIN = 10;
+const MAX = 11;
+/** target: if the top is 0, jump keeping it; else pop (the left operands of `&&`). */
+const AND_ELSE = 12;
+/** target: if the top is not 0, make it 1 and jump; else pop (the left operands of `||`). */
+const OR_ELSE = 13;
+/** target: pop; jump when 0 (the condition of `?:`). */
+const JZ = 14;
+const JMP = 15; // target
+const BOOL = 16; // top = top !== 0 ? 1 : 0
+const END = 17;
+
+const STACK = 256;
+
+class Emitter {
+  code: number[] = [];
+  constructor(private readonly layout: Layout) {}
+
+  /** Appends `e`, returning the maximum stack depth it needs. */
+  expr(e: Expr, dst: boolean): number {
+    const c = this.code;
+    switch (e.k) {
+      case 'const':
+        c.push(CONST, e.v);
+        return 1;
+      case 'var': {
+        const s = this.layout.slots[e.id]!;
+        c.push(dst ? VAR_D : VAR_S, s.word, s.shift, s.mask);
+        return 1;
+      }
+      case 'not': {
+        const d = this.expr(e.e, dst);
+        c.push(NOT);
+        return d;
+      }
+      case 'and':
+      case 'or': {
+        if (e.es.length === 0) {
+          c.push(CONST, e.k === 'and' ? 1 : 0);
+          return 1;
+        }
+        const patches: number[] = [];
+        let depth = 0;
+        e.es.forEach((x, i) => {
+          depth = Math.max(depth, this.expr(x, dst));
+          if (i < e.es.length - 1) {
+            c.push(e.k === 'and' ? AND_ELSE : OR_ELSE, 0);
+            patches.push(c.length - 1);
+          }
+        });
+        c.push(BOOL);
+        for (const p of patches) c[p] = c.length;
+        return depth;
+      }
+      case 'ite': {
+        const dc = this.expr(e.c, dst);
+        c.push(JZ, 0);
+        const toElse = c.length - 1;
+        const dt = this.expr(e.t, dst);
+        c.push(JMP, 0);
+        const toEnd = c.length - 1;
+        c[toElse] = c.length;
+        const de = this.expr(e.e, dst);
+        c[toEnd] = c.length;
+        return Math.max(dc, dt, de);
+      }
+      case 'at':
+        throw new ModelError('unresolved program point in a built model');
+      default: {
+        const da = this.expr(e.a, dst);
+        const db = this.expr(e.b, dst);
+        c.push({ eq: EQ, ne: NE, lt: LT, le: LE, add: ADD, sub: SUB, min: MIN, max: MAX }[e.k]);
+        return Math.max(da, db + 1);
+      }
+    }
+  }
+
+  /** Appends a whole expression ending in END; returns its start. */
+  program(e: Expr, dst: boolean): number {
+    const start = this.code.length;
+    const depth = this.expr(e, dst);
+    if (depth > STACK) throw new ModelError(`expression too deep for the interpreter (${depth})`);
+    this.code.push(END);
+    return start;
+  }
+}
+
+/** Evaluates the expression at `pc` against the states `s` (source) and `d` (being written). */
+function evaluate(code: Int32Array, pc: number, s: Uint32Array, d: Uint32Array, stack: Int32Array): number {
+  let sp = -1;
+  for (;;) {
+    switch (code[pc]) {
+      case CONST:
+        stack[++sp] = code[pc + 1]!;
+        pc += 2;
+        break;
+      case VAR_S:
+        stack[++sp] = (s[code[pc + 1]!]! >>> code[pc + 2]!) & code[pc + 3]!;
+        pc += 4;
+        break;
+      case VAR_D:
+        stack[++sp] = (d[code[pc + 1]!]! >>> code[pc + 2]!) & code[pc + 3]!;
+        pc += 4;
+        break;
+      case NOT:
+        stack[sp] = stack[sp] === 0 ? 1 : 0;
+        pc += 1;
+        break;
+      case EQ:
+        sp--;
+        stack[sp] = stack[sp] === stack[sp + 1] ? 1 : 0;
+        pc += 1;
+        break;
+      case NE:
+        sp--;
+        stack[sp] = stack[sp] !== stack[sp + 1] ? 1 : 0;
+        pc += 1;
+        break;
+      case LT:
+        sp--;
+        stack[sp] = stack[sp]! < stack[sp + 1]! ? 1 : 0;
+        pc += 1;
+        break;
+      case LE:
+        sp--;
+        stack[sp] = stack[sp]! <= stack[sp + 1]! ? 1 : 0;
+        pc += 1;
+        break;
+      case ADD:
+        sp--;
+        stack[sp] = stack[sp]! + stack[sp + 1]!;
+        pc += 1;
+        break;
+      case SUB:
+        sp--;
+        stack[sp] = stack[sp]! - stack[sp + 1]!;
+        pc += 1;
+        break;
+      case MIN:
+        sp--;
+        if (stack[sp + 1]! < stack[sp]!) stack[sp] = stack[sp + 1]!;
+        pc += 1;
+        break;
+      case MAX:
+        sp--;
+        if (stack[sp + 1]! > stack[sp]!) stack[sp] = stack[sp + 1]!;
+        pc += 1;
+        break;
+      case AND_ELSE:
+        if (stack[sp] === 0) pc = code[pc + 1]!;
+        else {
+          sp--;
+          pc += 2;
+        }
+        break;
+      case OR_ELSE:
+        if (stack[sp] !== 0) {
+          stack[sp] = 1;
+          pc = code[pc + 1]!;
+        } else {
+          sp--;
+          pc += 2;
+        }
+        break;
+      case JZ:
+        pc = stack[sp--] === 0 ? code[pc + 1]! : pc + 2;
+        break;
+      case JMP:
+        pc = code[pc + 1]!;
+        break;
+      case BOOL:
+        stack[sp] = stack[sp] !== 0 ? 1 : 0;
+        pc += 1;
+        break;
+      default:
+        return stack[sp]!;
+    }
+  }
+}
+
+export type OutOfRange = (tid: number, varId: number, value: number) => never;
+
+/**
+ * The interpreted successor function of `model`: same contract as the generated `expand`
+ * (writes each successor of `s` into `d` and calls `emit(tid)`).
+ */
+export function interpretedExpand(model: Model, layout: Layout, oob: OutOfRange): (s: Uint32Array, d: Uint32Array, emit: (tid: number) => void) => void {
+  const W = layout.words;
+  const em = new Emitter(layout);
+  const T = model.transitions.length;
+  const guard = new Int32Array(T);
+  const to = new Int32Array(T);
+  const effStart = new Int32Array(T + 1);
+  const eff: number[] = []; // per effect: expr, word, shift, mask, max, var
+  const order: number[] = [];
+  // Per actor: the pc field and, per pc, the range of its transitions in `order`.
+  const A = model.actors.length;
+  const pcWord = new Int32Array(A);
+  const pcShift = new Int32Array(A);
+  const pcMask = new Int32Array(A);
+  const pcClear = new Uint32Array(A);
+  const rangeBase = new Int32Array(A + 1);
+  const ranges: number[] = [];
+  const byActor = model.actors.map(() => new Map<number, number[]>());
+  for (const t of model.transitions) {
+    const m = byActor[t.actor]!;
+    const list = m.get(t.from) ?? [];
+    list.push(t.id);
+    m.set(t.from, list);
+  }
+  for (const actor of model.actors) {
+    const slot = layout.slots[actor.pcVar]!;
+    pcWord[actor.id] = slot.word;
+    pcShift[actor.id] = slot.shift;
+    pcMask[actor.id] = slot.mask;
+    pcClear[actor.id] = ~(slot.mask << slot.shift) >>> 0;
+    rangeBase[actor.id] = ranges.length / 2;
+    const m = byActor[actor.id]!;
+    const pcs = Math.max(0, ...m.keys()) + 1;
+    for (let pc = 0; pc < pcs; pc++) {
+      const list = m.get(pc) ?? [];
+      ranges.push(order.length, order.length + list.length);
+      order.push(...list);
+    }
+    rangeBase[actor.id + 1] = ranges.length / 2;
+  }
+  rangeBase[A] = ranges.length / 2;
+  for (const t of model.transitions) {
+    guard[t.id] = em.program(t.guard, false);
+    to[t.id] = t.to;
+    effStart[t.id] = eff.length / 6;
+    for (const a of t.effects) {
+      const slot = layout.slots[a.id]!;
+      eff.push(em.program(a.e, true), slot.word, slot.shift, slot.mask, model.vars[a.id]!.max, a.id);
+    }
+  }
+  effStart[T] = eff.length / 6;
+  // effStart is by transition id; the effects of t are effStart[t] .. effStart[t + 1] only
+  // because transitions are emitted in id order above.
+  const code = Int32Array.from(em.code);
+  const effects = Int32Array.from(eff);
+  const orderArr = Int32Array.from(order);
+  const rangeArr = Int32Array.from(ranges);
+  const stack = new Int32Array(STACK + 1);
+
+  return function expand(s: Uint32Array, d: Uint32Array, emit: (tid: number) => void): void {
+    for (let a = 0; a < A; a++) {
+      const pc = (s[pcWord[a]!]! >>> pcShift[a]!) & pcMask[a]!;
+      const r = rangeBase[a]! + pc;
+      if (r >= rangeBase[a + 1]!) continue;
+      const hi = rangeArr[2 * r + 1]!;
+      for (let k = rangeArr[2 * r]!; k < hi; k++) {
+        const tid = orderArr[k]!;
+        if (evaluate(code, guard[tid]!, s, d, stack) === 0) continue;
+        for (let w = 0; w < W; w++) d[w] = s[w]!;
+        for (let e = effStart[tid]!, end = effStart[tid + 1]!; e < end; e++) {
+          const o = 6 * e;
+          const v = evaluate(code, effects[o]!, s, d, stack);
+          if (v < 0 || v > effects[o + 4]!) oob(tid, effects[o + 5]!, v);
+          const word = effects[o + 1]!;
+          const shift = effects[o + 2]!;
+          d[word] = ((d[word]! & ~(effects[o + 3]! << shift)) | (v << shift)) >>> 0;
+        }
+        const pw = pcWord[a]!;
+        d[pw] = ((d[pw]! & pcClear[a]!) | (to[tid]! << pcShift[a]!)) >>> 0;
+        emit(tid);
+      }
+    }
+  };
+}
+
+/** Bit i set when property i's `bad` holds in `s`: same contract as the generated `bad`. */
+export function interpretedBad(model: Model, layout: Layout): (s: Uint32Array) => number {
+  const em = new Emitter(layout);
+  const starts = Int32Array.from(model.properties.map((p) => em.program(p.bad, false)));
+  const code = Int32Array.from(em.code);
+  const stack = new Int32Array(STACK + 1);
+  return function bad(s: Uint32Array): number {
+    let r = 0;
+    for (let i = 0; i < starts.length; i++) if (evaluate(code, starts[i]!, s, s, stack) !== 0) r |= 1 << i;
+    return r;
+  };
+}

@@ -1,0 +1,97 @@
+/**
+ * SPIN and the explorer agree: on every scenario under every profile, and on every pair of
+ * baseline and patched programs a review of the fixtures explores, the exported Promela model
+ * gives SPIN the same reachable-state count and the same verdict for every property.
+ *
+ * Runs where `spin` and `gcc` are installed (.ci/run installs them and sets KRL_REQUIRE_SPIN=1,
+ * so there a missing SPIN fails the suite); elsewhere the suite is reported as pending.
+ */
+import * as assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { cpus } from 'node:os';
+import { readPatches } from '../../src/patch';
+import { Model } from '../../src/model/ir';
+import { PROFILES } from '../../src/model/profiles';
+import { ALL_STATES_CLAIM, claimName, toPromela } from '../../src/model/promela';
+import { SCENARIOS } from '../../src/model/scenarios';
+import { SimulationResult, buildModel, simulateModel } from '../../src/model/simulate';
+import { reviewPatchSet } from '../../src/review/review';
+import { FIXTURES, render } from '../fixtures/fixtures';
+import { SpinResult, runSpin, spinAvailable } from './pan';
+
+interface Case {
+  readonly name: string;
+  readonly model: Model;
+  readonly result: SimulationResult;
+}
+
+/** Every distinct model: scenarios under each profile, then what the fixture reviews explore. */
+function cases(): Case[] {
+  const byText = new Map<string, Case>();
+  const add = (name: string, model: Model, result: SimulationResult) => {
+    const key = createHash('sha256').update(toPromela({ ...model, name: '' })).digest('hex');
+    if (!byText.has(key)) byText.set(key, { name: `${name} #${byText.size + 1}`, model, result });
+  };
+  for (const profile of PROFILES) {
+    for (const scenario of SCENARIOS) {
+      if (!profile.areas.includes(scenario.area)) continue;
+      const model = buildModel(scenario, profile);
+      add(`${scenario.id}@${profile.id}`, model, simulateModel(model, scenario, profile, {}));
+    }
+  }
+  for (const f of FIXTURES) {
+    if (f.seriesOnly) continue;
+    reviewPatchSet(readPatches(render(f, 'format-patch')), {
+      observe: (r) => add(`${r.scenario.id}@${r.profile.id} (${f.id})`, r.model, r.result),
+    });
+  }
+  return [...byText.values()];
+}
+
+async function pool<T, R>(items: readonly T[], width: number, f: (x: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        out[i] = await f(items[i]!);
+      }
+    }),
+  );
+  return out;
+}
+
+describe('SPIN agrees with the explorer', function () {
+  this.timeout(30 * 60_000);
+  const all = cases();
+  const spin = new Map<string, SpinResult>();
+
+  before(async function () {
+    if (!(await spinAvailable())) {
+      if (process.env['KRL_REQUIRE_SPIN']) throw new Error('spin or gcc is not installed (apt install spin gcc)');
+      this.skip();
+    }
+    await pool(all, Math.max(1, cpus().length), async (c) => {
+      const claims = [ALL_STATES_CLAIM, ...c.model.properties.map((p) => claimName(p.id))];
+      spin.set(c.name, await runSpin(toPromela(c.model), claims, { expectedStates: c.result.stats.states }));
+    });
+  });
+
+  it(`covers every scenario under every profile, and the fixtures' programs (${all.length} distinct models)`, () => {
+    assert.ok(all.length >= SCENARIOS.length);
+    assert.ok(all.some((c) => c.result.properties.some((p) => p.status === 'violated')), 'no violated case: the agreement on verdicts would be vacuous');
+  });
+
+  for (const c of all) {
+    it(c.name, () => {
+      const s = spin.get(c.name)!;
+      assert.equal(c.result.stats.complete, true);
+      assert.equal(s.claims[ALL_STATES_CLAIM]!.states, c.result.stats.states, 'reachable states');
+      for (const p of c.result.properties) {
+        const errors = s.claims[claimName(p.property)]!.errors;
+        assert.equal(errors > 0 ? 'violated' : 'holds', p.status, p.property);
+      }
+    });
+  }
+});
