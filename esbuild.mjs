@@ -4,7 +4,10 @@
 // browser). Type-checking is `tsc` (npm run compile); esbuild only bundles.
 // Flags: --production (minify, no source maps), --watch.
 import * as esbuild from 'esbuild';
-import { existsSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import * as path from 'node:path';
 
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
@@ -17,7 +20,24 @@ const base = {
   legalComments: 'none',
 };
 
-const node = { ...base, platform: 'node', format: 'cjs', target: 'node20', external: ['vscode'] };
+// The model code's fingerprint, compiled into the Node bundles: precomputed baselines
+// (dist/baselines/, written below) are only used by a bundle of the same model code. A watch
+// build leaves it out, since its baselines would go stale on the next save.
+function fingerprint(dir) {
+  const hash = createHash('sha256');
+  const walk = (d) => {
+    for (const e of readdirSync(d, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.name.endsWith('.ts')) hash.update(p).update('\0').update(readFileSync(p)).update('\0');
+    }
+  };
+  walk(dir);
+  return hash.digest('hex').slice(0, 32);
+}
+const define = watch ? {} : { __KRL_MODEL_FINGERPRINT__: JSON.stringify(fingerprint('src/model')) };
+
+const node = { ...base, platform: 'node', format: 'cjs', target: 'node20', external: ['vscode'], define };
 
 const targets = [
   { ...node, entryPoints: ['src/cli.ts'], outfile: 'dist/cli.js' },
@@ -30,4 +50,7 @@ if (watch) {
   for (const t of targets) await (await esbuild.context(t)).watch();
 } else {
   await Promise.all(targets.map((t) => esbuild.build(t)));
+  // Every profile's own programs, explored once here so that a review only explores its patch.
+  rmSync('dist/baselines', { recursive: true, force: true });
+  execFileSync(process.execPath, ['dist/cli.js', 'baselines', '--output', 'dist/baselines'], { stdio: 'inherit' });
 }

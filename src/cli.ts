@@ -5,13 +5,15 @@
  * Exit status: 0 nothing introduced (simulate: nothing violated); 1 a violation (introduced);
  * 2 bad input or usage, with a one-line reason; 3 a result is inconclusive.
  */
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { InputError, RaceLensError } from './model/errors';
 import { MAX_PATCH_BYTES, readPatches } from './patch';
 import { ReviewedFile, formatReviewText, reviewJson, reviewSarif } from './review/output';
 import { exitStatus, reviewPatchSet } from './review/review';
-import { VERSION } from './version';
+import { MODEL_FINGERPRINT, VERSION } from './version';
+import { PrecomputedBaselines, precompute } from './review/resultCache';
 import { Program } from './model/program';
 import { PROFILES, profileByVersion } from './model/profiles';
 import { SCENARIOS, scenarioById } from './model/scenarios';
@@ -25,7 +27,8 @@ const USAGE = `usage:
   kvm-race-lens profiles [--json]
   kvm-race-lens simulate SCENARIO [--profile X.Y] [--set program=step,step,...]... [--json]
                          [--max-states N] [--timeout-ms N]
-  kvm-race-lens export-promela SCENARIO [--profile X.Y] [--set program=step,step,...]... [--output FILE]`;
+  kvm-race-lens export-promela SCENARIO [--profile X.Y] [--set program=step,step,...]... [--output FILE]
+  kvm-race-lens baselines --output DIR   (run by npm run build: every profile's own programs, explored)`;
 
 class UsageError extends RaceLensError {}
 
@@ -66,9 +69,11 @@ function run(argv: string[]): number {
       if (values.json && values.sarif) throw new UsageError('--json and --sarif are exclusive');
       const maxStates = positiveInt('--max-states', values['max-states']);
       const timeoutMs = positiveInt('--timeout-ms', values['timeout-ms']);
+      const cache = precomputedBaselines();
       const reviewed: ReviewedFile[] = rest.map((file) => ({
         file,
         review: reviewPatchSet(readPatches(readInput(file)), {
+          ...(cache ? { cache } : {}),
           ...(values.profile ? { profile: values.profile } : {}),
           ...(maxStates ? { maxStates } : {}),
           ...(timeoutMs ? { timeoutMs } : {}),
@@ -118,9 +123,32 @@ function run(argv: string[]): number {
       else process.stdout.write(text);
       return 0;
     }
+    case 'baselines': {
+      if (!values.output) throw new UsageError('baselines needs --output DIR');
+      if (!MODEL_FINGERPRINT) throw new UsageError('baselines needs a bundle built by esbuild.mjs (it records the model fingerprint)');
+      mkdirSync(values.output, { recursive: true });
+      for (const profile of PROFILES) {
+        const file = precompute(profile, SCENARIOS, (s) => simulate(s, profile), MODEL_FINGERPRINT);
+        writeFileSync(path.join(values.output, `${profile.id}.json`), JSON.stringify(file));
+      }
+      return 0;
+    }
     default:
       throw new UsageError(`unknown command "${command}"\n${USAGE}`);
   }
+}
+
+/**
+ * The baselines `npm run build` precomputed next to the bundle (dist/baselines/), unless
+ * KRL_NO_BASELINES is set or this is not a fingerprinted bundle.
+ */
+function precomputedBaselines(): PrecomputedBaselines | undefined {
+  if (!MODEL_FINGERPRINT || process.env['KRL_NO_BASELINES']) return undefined;
+  const dir = path.join(__dirname, 'baselines');
+  return new PrecomputedBaselines((profile) => {
+    const file = path.join(dir, `${profile}.json`);
+    return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as unknown) : undefined;
+  }, MODEL_FINGERPRINT);
 }
 
 /** The `--set program=steps` overrides. */

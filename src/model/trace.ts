@@ -5,6 +5,7 @@
 import { unpack } from './compile';
 import { evaluate, StepOrigin } from './ir';
 import { Exploration } from './explore';
+import { Program, ProgramSet, Step } from './program';
 
 export type FieldValue = number | string;
 
@@ -67,4 +68,38 @@ export function traceTo(exploration: Exploration, stateIndex: number): Trace {
     });
   }
   return { initial: states[0]!, steps, states };
+}
+
+/** The step of `program` at `path` (indices through `if` branches and loop bodies), if any. */
+function stepAt(program: Program | undefined, path: readonly number[]): Step | undefined {
+  let steps: readonly Step[] | undefined = program;
+  let s: Step | undefined;
+  for (let i = 0; i < path.length && steps; i++) {
+    s = steps[path[i]!];
+    if (!s) return undefined;
+    if (i === path.length - 1) return s;
+    if (s.k === 'if') {
+      const branch = path[++i];
+      if (i === path.length - 1) return undefined;
+      steps = branch === 0 ? s.then : branch === 1 ? s.else : undefined;
+    } else if (s.k === 'loop') steps = s.body;
+    else return undefined;
+  }
+  return undefined;
+}
+
+/**
+ * The trace with each step's patch line taken from `programs`: a trace explored from programs
+ * that differ from these only in their lines (a stored baseline) then points at this patch.
+ */
+export function withLinesFrom(trace: Trace, programs: ProgramSet): Trace {
+  return {
+    ...trace,
+    steps: trace.steps.map((s) => {
+      if (!s.origin) return s;
+      const { line: _old, ...origin } = s.origin;
+      const line = stepAt(programs[s.origin.program], s.origin.path)?.line;
+      return { ...s, origin: line !== undefined ? { ...origin, line } : origin };
+    }),
+  };
 }

@@ -19,6 +19,7 @@ import { Model } from '../model/ir';
 import { HunkChange, HunkStatus, MappedHunk, ProgramEdit, applyEdits, mapHunk } from '../mapping/map';
 import { Patch, PatchSet } from '../patch';
 import { CounterexampleStep, counterexampleOf } from './simulationReport';
+import { ResultCache, fromCache, resultKey, reusable } from './resultCache';
 
 export type Verdict = 'introduced' | 'fixed' | 'still-violated' | 'inconclusive';
 
@@ -32,6 +33,8 @@ export interface ReviewOptions {
   readonly scenarios?: readonly string[];
   /** Told of every exploration the review runs (benchmarks and the SPIN cross-check use it). */
   readonly observe?: (run: ObservedRun) => void;
+  /** Results kept across reviews (see resultCache.ts); complete results only. */
+  readonly cache?: ResultCache;
 }
 
 /** One exploration a review ran: a scenario under a profile's programs, and its result. */
@@ -161,6 +164,13 @@ class Runner {
   run(scenario: Scenario, programs: ProgramSet): SimulationResult {
     const key = `${scenario.id}\u0000${JSON.stringify(programs)}`;
     let r = this.cache.get(key);
+    if (!r && this.opts.cache) {
+      const kept = this.opts.cache.get(resultKey(this.profile, scenario, programs));
+      if (kept && reusable(kept, this.opts.maxStates)) {
+        r = fromCache(kept, programs);
+        this.cache.set(key, r);
+      }
+    }
     if (!r) {
       if (this.opts.signal?.aborted) throw new RaceLensError('review cancelled');
       const model = this.model(key, scenario, programs);
@@ -170,6 +180,7 @@ class Runner {
         ...(this.opts.signal ? { signal: this.opts.signal } : {}),
       });
       this.cache.set(key, r);
+      if (r.stats.complete) this.opts.cache?.set(resultKey(this.profile, scenario, programs), r);
       this.opts.observe?.({ scenario, profile: this.profile, programs, model, result: r });
     }
     return r;

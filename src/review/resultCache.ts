@@ -1,0 +1,154 @@
+/**
+ * Results of explorations, kept for reuse: a review explores the same baseline (a profile's own
+ * programs) for every patch written against it.
+ *
+ * A result is keyed by everything it depends on: the profile, the scenario and its
+ * configuration, the area's toggles, and every program of the set. It is only reused when it
+ * is complete and within the caller's state limit; a partial or cancelled run is never kept.
+ *
+ * Two stores implement `ResultCache`:
+ * - `LruResultCache`, in memory, for a long-lived process (the extension's worker);
+ * - `PrecomputedBaselines`, written by `kvm-race-lens baselines` during `npm run build` for every
+ *   profile's own programs, so that a cold CLI run only explores the patched side. It carries
+ *   the fingerprint of the model code that computed it; a bundle built from other model code
+ *   ignores it.
+ */
+import { createHash } from 'node:crypto';
+import { Scenario } from '../model/area';
+import { ProgramSet } from '../model/program';
+import { Profile } from '../model/profiles';
+import { SimulationResult } from '../model/simulate';
+import { withLinesFrom } from '../model/trace';
+
+export interface ResultCache {
+  get(key: string): SimulationResult | undefined;
+  set(key: string, result: SimulationResult): void;
+}
+
+/**
+ * The key of a scenario explored under `programs` (a complete set) in `profile`. Patch lines
+ * are left out: they change no state, only where a trace points, and `fromCache` re-points a
+ * stored trace at the caller's lines.
+ */
+export function resultKey(profile: Profile, scenario: Scenario, programs: ProgramSet): string {
+  const hash = createHash('sha256')
+    .update(profile.id)
+    .update('\u0000')
+    .update(scenario.id)
+    .update('\u0000')
+    .update(JSON.stringify(scenario.config))
+    .update('\u0000')
+    .update(JSON.stringify(profile.toggles[scenario.area] ?? null))
+    .update('\u0000')
+    .update(JSON.stringify(programs, (k: string, v: unknown) => (k === 'line' ? undefined : v)))
+    .digest('hex');
+  return `${profile.id}/${hash}`;
+}
+
+/** A stored result, its traces pointing at the lines of `programs`. */
+export function fromCache(result: SimulationResult, programs: ProgramSet): SimulationResult {
+  return { ...result, properties: result.properties.map((p) => (p.trace ? { ...p, trace: withLinesFrom(p.trace, programs) } : p)) };
+}
+
+/** Whether a stored result answers a run with this state limit. */
+export function reusable(result: SimulationResult, maxStates: number | undefined): boolean {
+  return result.stats.complete && (maxStates === undefined || result.stats.states <= maxStates);
+}
+
+export class LruResultCache implements ResultCache {
+  private readonly map = new Map<string, SimulationResult>();
+  constructor(private readonly capacity = 512) {}
+
+  get(key: string): SimulationResult | undefined {
+    const r = this.map.get(key);
+    if (r) {
+      // Most recently used last.
+      this.map.delete(key);
+      this.map.set(key, r);
+    }
+    return r;
+  }
+
+  set(key: string, result: SimulationResult): void {
+    this.map.delete(key);
+    this.map.set(key, result);
+    while (this.map.size > this.capacity) this.map.delete(this.map.keys().next().value!);
+  }
+
+  get size(): number {
+    return this.map.size;
+  }
+}
+
+/** The file `kvm-race-lens baselines` writes for one profile. */
+export interface PrecomputedFile {
+  readonly schema: 1;
+  /** Fingerprint of the model code that computed the results. */
+  readonly fingerprint: string;
+  readonly profile: string;
+  readonly results: Readonly<Record<string, SimulationResult>>;
+}
+
+/**
+ * The precomputed baselines, one file per profile, read on first use through `read` (which
+ * returns the parsed file, or undefined when there is none).
+ */
+export class PrecomputedBaselines implements ResultCache {
+  private readonly files = new Map<string, Readonly<Record<string, SimulationResult>> | null>();
+  constructor(
+    private readonly read: (profile: string) => unknown,
+    private readonly fingerprint: string,
+  ) {}
+
+  private resultsOf(profile: string): Readonly<Record<string, SimulationResult>> | null {
+    let r = this.files.get(profile);
+    if (r === undefined) {
+      r = null;
+      try {
+        const f = this.read(profile) as Partial<PrecomputedFile> | undefined;
+        if (f && f.schema === 1 && f.fingerprint === this.fingerprint && f.profile === profile && typeof f.results === 'object' && f.results) r = f.results;
+      } catch {
+        // An unreadable or malformed file is as good as none: the review explores instead.
+      }
+      this.files.set(profile, r);
+    }
+    return r;
+  }
+
+  get(key: string): SimulationResult | undefined {
+    const results = this.resultsOf(key.slice(0, key.indexOf('/')));
+    return results && Object.prototype.hasOwnProperty.call(results, key) ? results[key] : undefined;
+  }
+
+  set(): void {
+    // Read-only: written by `kvm-race-lens baselines` only.
+  }
+}
+
+/** Looks in each cache in turn and stores new results in every one that keeps them. */
+export class LayeredResultCache implements ResultCache {
+  constructor(private readonly layers: readonly ResultCache[]) {}
+
+  get(key: string): SimulationResult | undefined {
+    for (const l of this.layers) {
+      const r = l.get(key);
+      if (r) return r;
+    }
+    return undefined;
+  }
+
+  set(key: string, result: SimulationResult): void {
+    for (const l of this.layers) l.set(key, result);
+  }
+}
+
+/** Every profile's own programs explored in every scenario its kernel has: the file's results. */
+export function precompute(profile: Profile, scenarios: readonly Scenario[], simulate: (s: Scenario) => SimulationResult, fingerprint: string): PrecomputedFile {
+  const results: Record<string, SimulationResult> = {};
+  for (const s of scenarios) {
+    if (!profile.areas.includes(s.area)) continue;
+    const r = simulate(s);
+    if (r.stats.complete) results[resultKey(profile, s, profile.programs)] = r;
+  }
+  return { schema: 1, fingerprint, profile: profile.id, results };
+}

@@ -1,0 +1,209 @@
+/**
+ * `npm run bench`: what exploration and review cost on this machine. Timings live here, never
+ * in the tests.
+ *
+ *   node out/test/bench/bench.js [--json FILE] [--quick] [--only SECTION,...]
+ *
+ * Sections:
+ * - scenarios: every scenario under every profile: states, transitions, states/s, visited set;
+ * - fixtures: every exploration the fixture reviews run (baseline and patched programs);
+ * - latency: review of every fixture patch, as a cold CLI process (`check FILE --json`) and
+ *   through the warm in-process API, median of several runs, and per modelled hunk;
+ * - scaling: the scaled scenarios (1-4 senders, 1-4 vectors, 1-3 vCPUs), each in its own
+ *   process for an honest peak RSS, with how states and time grow;
+ * - spin: the explorer beside SPIN (pan -O2 -DSAFETY -DNOREDUCE) on the same exported models:
+ *   states/s and end to end (ours: build, compile, explore; SPIN's: spin -a, gcc, pan).
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import * as path from 'node:path';
+import { compile } from '../../src/model/compile';
+import { explore } from '../../src/model/explore';
+import { PROFILES, UPSTREAM } from '../../src/model/profiles';
+import { ALL_STATES_CLAIM, toPromela } from '../../src/model/promela';
+import { SCENARIOS, scenarioById } from '../../src/model/scenarios';
+import { buildModel } from '../../src/model/simulate';
+import { readPatches } from '../../src/patch';
+import { reviewPatchSet } from '../../src/review/review';
+import { runSpin, spinAvailable } from '../spin/pan';
+import { exploreOnce } from './one';
+
+const ROOT = path.join(__dirname, '..', '..', '..');
+const CLI = path.join(ROOT, 'dist', 'cli.js');
+const PATCHES = path.join(ROOT, 'test', 'fixtures', 'patches');
+
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const jsonAt = args.indexOf('--json');
+const jsonFile = jsonAt >= 0 ? args[jsonAt + 1] : undefined;
+const onlyAt = args.indexOf('--only');
+const only = onlyAt >= 0 ? new Set(args[onlyAt + 1]!.split(',')) : undefined;
+const want = (section: string) => !only || only.has(section);
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const kib = (bytes: number) => `${fmt(bytes / 1024)} KiB`;
+
+function table(title: string, head: string[], rows: (string | number)[][]): void {
+  const cells = [head, ...rows.map((r) => r.map(String))];
+  const widths = head.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
+  process.stdout.write(`\n## ${title}\n\n`);
+  for (const [k, r] of cells.entries()) {
+    process.stdout.write(r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ') + '\n');
+    if (k === 0) process.stdout.write(widths.map((w) => '-'.repeat(w)).join('  ') + '\n');
+  }
+}
+
+const patchFiles = readdirSync(PATCHES)
+  .filter((f) => f.endsWith('.patch'))
+  .sort();
+
+async function main(): Promise<void> {
+const results: Record<string, unknown> = {
+  machine: { node: process.version, cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown', date: new Date().toISOString() },
+};
+
+// ------------------------------------------------------------------ scenarios
+
+if (want('scenarios')) {
+  const rows: (string | number)[][] = [];
+  const out: unknown[] = [];
+  for (const profile of quick ? [UPSTREAM] : PROFILES) {
+    for (const scenario of SCENARIOS) {
+      if (!profile.areas.includes(scenario.area)) continue;
+      const r = exploreOnce(scenario.id, profile.id);
+      rows.push([`${scenario.id}@${profile.id}`, fmt(r.states), fmt(r.transitions), fmt(r.ms, 1), fmt(r.statesPerSecond), kib(r.bytes)]);
+      out.push({ scenario: scenario.id, profile: profile.id, ...r });
+    }
+  }
+  table('Scenarios (build + compile + explore, no counters)', ['scenario@profile', 'states', 'transitions', 'ms', 'states/s', 'visited set'], rows);
+  results['scenarios'] = out;
+}
+
+// ------------------------------------------------------------------ fixtures' programs and latency
+
+if (want('fixtures')) {
+  const rows: (string | number)[][] = [];
+  const out: unknown[] = [];
+  for (const f of patchFiles) {
+    reviewPatchSet(readPatches(readFileSync(path.join(PATCHES, f))), {
+      observe: (r) => {
+        const s = r.result.stats;
+        rows.push([f.replace(/\.patch$/, ''), `${r.scenario.id}@${r.profile.id}`, fmt(s.states), fmt(s.transitions), fmt(s.ms, 1), fmt(s.ms ? (s.states / s.ms) * 1000 : 0)]);
+        out.push({ fixture: f, scenario: r.scenario.id, profile: r.profile.id, states: s.states, transitions: s.transitions, ms: s.ms });
+      },
+    });
+  }
+  table("Explorations the fixture reviews run (baseline and patched programs)", ['fixture', 'scenario@profile', 'states', 'transitions', 'ms', 'states/s'], rows);
+  results['fixtures'] = out;
+}
+
+if (want('latency')) {
+  const runs = quick ? 3 : 7;
+  const rows: (string | number)[][] = [];
+  const out: unknown[] = [];
+  for (const f of patchFiles) {
+    const file = path.join(PATCHES, f);
+    const cold: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      const t = performance.now();
+      try {
+        execFileSync(process.execPath, [CLI, 'check', file, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      } catch (e) {
+        // Exit status 1 means "a violation was introduced": a result, not a failure.
+        if ((e as { status?: number }).status !== 1) throw e;
+      }
+      cold.push(performance.now() - t);
+    }
+    const text = readFileSync(file);
+    const first = reviewPatchSet(readPatches(text), {});
+    const hunks = first.patches.reduce((n, p) => n + p.hunks.filter((h) => h.status === 'modelled' || h.status === 'partial').length, 0);
+    const warm: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      const t = performance.now();
+      reviewPatchSet(readPatches(text), {});
+      warm.push(performance.now() - t);
+    }
+    const c = median(cold);
+    const w = median(warm);
+    rows.push([f.replace(/\.patch$/, ''), fmt(c), fmt(w, 1), hunks, hunks ? fmt(w / hunks, 1) : '-']);
+    out.push({ fixture: f, coldCliMs: c, warmApiMs: w, modelledHunks: hunks, warmPerHunkMs: hunks ? w / hunks : null, runs });
+  }
+  table(`Review latency (median of ${runs})`, ['fixture', 'cold CLI ms', 'warm API ms', 'hunks', 'warm ms/hunk'], rows);
+  results['latency'] = out;
+}
+
+// ------------------------------------------------------------------ scaling
+
+if (want('scaling')) {
+  const ids = quick
+    ? ['scale-1-1-1', 'scale-2-1-1', 'scale-3-1-1']
+    : ['scale-1-1-1', 'scale-2-1-1', 'scale-3-1-1', 'scale-4-1-1', 'scale-4-2-1', 'scale-4-3-1', 'scale-4-4-1', 'scale-1-1-2', 'scale-2-1-2', 'scale-2-2-2', 'scale-1-1-3', 'scale-3-1-3'];
+  const rows: (string | number)[][] = [];
+  const out: { id: string; states: number; ms: number; complete: boolean }[] = [];
+  for (const id of ids) {
+    const text = execFileSync(process.execPath, [path.join(__dirname, 'one.js'), id, UPSTREAM.id, '10000000', '60000'], { encoding: 'utf8' });
+    const r = JSON.parse(text) as ReturnType<typeof exploreOnce> & { maxRssBytes: number };
+    const prev = out.at(-1);
+    const growth = prev && r.complete && prev.complete ? `x${fmt(r.states / prev.states, 1)} states, x${fmt(r.ms / prev.ms, 1)} time` : '';
+    rows.push([id, fmt(r.states), fmt(r.transitions), r.complete ? 'yes' : `no (${r.stoppedBy})`, fmt(r.ms), fmt(r.statesPerSecond), `${fmt(r.maxRssBytes / 2 ** 20)} MiB`, growth]);
+    out.push({ id, ...r });
+  }
+  table('Scaled scenarios (scale-SENDERS-VECTORS-VCPUS, upstream, limits 10^7 states / 60 s, one process each)', ['scenario', 'states', 'transitions', 'complete', 'ms', 'states/s', 'peak RSS', 'growth vs previous row'], rows);
+  results['scaling'] = out;
+}
+
+// ------------------------------------------------------------------ SPIN
+
+if (want('spin')) {
+  if (!(await spinAvailable())) {
+    process.stdout.write('\n## SPIN\n\nspin or gcc is not installed (apt install spin gcc): section skipped\n');
+  } else {
+    const ids = [...SCENARIOS.map((s) => s.id), ...(quick ? ['scale-2-1-1'] : ['scale-2-1-1', 'scale-3-1-1', 'scale-4-1-1'])];
+    const rows: (string | number)[][] = [];
+    const out: unknown[] = [];
+    for (const id of ids) {
+      const scenario = scenarioById(id);
+      const t0 = performance.now();
+      const model = buildModel(scenario, UPSTREAM);
+      const compiled = compile(model);
+      const ex = explore(compiled, { maxStates: 10_000_000, maxMs: 120_000 });
+      const ours = performance.now() - t0;
+      const spin = await runSpin(toPromela(model), [ALL_STATES_CLAIM], { optimize: '-O2', expectedStates: ex.stats.states });
+      const pan = spin.claims[ALL_STATES_CLAIM]!;
+      const spinTotal = spin.ms.generate + spin.ms.compile + spin.ms.run;
+      const oursRate = ex.stats.ms ? (ex.stats.states / ex.stats.ms) * 1000 : 0;
+      // pan reports its time in hundredths of a second: below that, its rate is not measurable.
+      const panRate = pan.seconds >= 0.05 ? pan.states / pan.seconds : null;
+      rows.push([
+        id,
+        fmt(ex.stats.states),
+        fmt(pan.states),
+        fmt(oursRate),
+        panRate === null ? `(<0.05 s)` : fmt(panRate),
+        panRate === null ? '-' : fmt(oursRate / panRate, 2),
+        fmt(ours),
+        `${fmt(spinTotal)} (${fmt(spin.ms.compile)} gcc)`,
+        ours < spinTotal ? 'ours' : 'SPIN',
+      ]);
+      out.push({ scenario: id, states: ex.stats.states, panStates: pan.states, oursStatesPerSecond: oursRate, panStatesPerSecond: panRate, oursEndToEndMs: ours, spinEndToEndMs: spinTotal, spinMs: spin.ms });
+    }
+    table('Explorer beside SPIN (upstream profile)', ['scenario', 'our states', 'pan states', 'our states/s', 'pan states/s', 'ours/pan', 'our e2e ms', 'SPIN e2e ms', 'faster'], rows);
+    results['spin'] = out;
+  }
+}
+
+if (jsonFile) {
+  writeFileSync(jsonFile, JSON.stringify(results, null, 2) + '\n');
+  process.stdout.write(`\nwrote ${jsonFile}\n`);
+}
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`bench: ${(e as Error).stack ?? String(e)}\n`);
+  process.exitCode = 1;
+});
