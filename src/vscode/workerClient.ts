@@ -1,0 +1,136 @@
+/**
+ * Runs jobs in worker threads, one thread per job. Cancelling terminates the thread: V8 stops
+ * it between two instructions, so a cancelled exploration stops at once instead of at its next
+ * cancellation check, and its memory goes with it. No `vscode` here: the cancellation token is
+ * structural, so a vscode.CancellationToken fits and plain tests can pass their own.
+ */
+import { availableParallelism } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { Worker } from 'node:worker_threads';
+import type { WorkerError, WorkerJob, WorkerResult } from './workerProtocol';
+
+export interface CancelToken {
+  readonly isCancellationRequested: boolean;
+  onCancellationRequested(listener: () => void): { dispose(): unknown };
+}
+
+export type JobValue = Exclude<WorkerResult, { kind: 'error' }>;
+
+export type JobOutcome =
+  | { readonly status: 'done'; readonly value: JobValue; readonly ms: number }
+  /** `stopMs`: from the cancel request to the thread having stopped. */
+  | { readonly status: 'cancelled'; readonly ms: number; readonly stopMs: number }
+  | { readonly status: 'failed'; readonly error: WorkerError; readonly ms: number };
+
+export interface WorkerRunnerOptions {
+  /**
+   * Heap cap of one worker. A runaway exploration then fails with ERR_WORKER_OUT_OF_MEMORY in
+   * its own thread instead of taking the extension host process down with it.
+   */
+  readonly maxOldGenerationSizeMb?: number;
+  /** Threads at once; more jobs wait their turn. Default: the cores but one (at least one). */
+  readonly maxConcurrent?: number;
+}
+
+export class WorkerRunner {
+  private readonly live = new Map<Worker, () => void>();
+  /** Jobs waiting for a thread: start() runs one, cancel() drops it. */
+  private readonly queue: { start: () => void; cancel: () => void }[] = [];
+  private readonly maxConcurrent: number;
+
+  constructor(
+    private readonly script: string,
+    private readonly options: WorkerRunnerOptions = {},
+  ) {
+    this.maxConcurrent = Math.max(1, options.maxConcurrent ?? availableParallelism() - 1);
+  }
+
+  /** Jobs whose thread is alive. */
+  get running(): number {
+    return this.live.size;
+  }
+
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  /** `urgent`: start now even above the thread limit (short jobs, and what the user is waiting for). */
+  run(job: WorkerJob, token?: CancelToken, urgent = false): Promise<JobOutcome> {
+    if (token?.isCancellationRequested) return Promise.resolve({ status: 'cancelled', ms: 0, stopMs: 0 });
+    if (urgent || this.live.size < this.maxConcurrent) return this.start(job, token);
+    return new Promise<JobOutcome>((resolve) => {
+      const entry = {
+        start: () => {
+          sub?.dispose();
+          resolve(this.start(job, token));
+        },
+        cancel: () => {
+          sub?.dispose();
+          const i = this.queue.indexOf(entry);
+          if (i >= 0) this.queue.splice(i, 1);
+          resolve({ status: 'cancelled', ms: 0, stopMs: 0 });
+        },
+      };
+      const sub = token?.onCancellationRequested(entry.cancel);
+      this.queue.push(entry);
+    });
+  }
+
+  private next(): void {
+    while (this.live.size < this.maxConcurrent && this.queue.length) this.queue.shift()!.start();
+  }
+
+  private start(job: WorkerJob, token?: CancelToken): Promise<JobOutcome> {
+    const t0 = performance.now();
+    const elapsed = () => Math.round(performance.now() - t0);
+    return new Promise<JobOutcome>((resolve) => {
+      let settled = false;
+      let cancelledAt: number | undefined;
+      // Set after the worker starts; settle() may run before (a token that fires at once).
+      const hold: { subscription?: { dispose(): unknown } } = {};
+      const worker = new Worker(this.script, {
+        workerData: job,
+        ...(this.options.maxOldGenerationSizeMb ? { resourceLimits: { maxOldGenerationSizeMb: this.options.maxOldGenerationSizeMb } } : {}),
+      });
+      const settle = (o: JobOutcome) => {
+        if (settled) return;
+        settled = true;
+        this.live.delete(worker);
+        hold.subscription?.dispose();
+        resolve(o);
+        this.next();
+      };
+      const stopped = () => settle({ status: 'cancelled', ms: elapsed(), stopMs: Math.round(performance.now() - (cancelledAt ?? performance.now())) });
+      const cancel = () => {
+        if (settled || cancelledAt !== undefined) return;
+        cancelledAt = performance.now();
+        void worker.terminate().then(stopped, stopped);
+      };
+      this.live.set(worker, cancel);
+      if (token) hold.subscription = token.onCancellationRequested(cancel);
+      worker.on('message', (result: WorkerResult) => {
+        if (result.kind === 'error') settle({ status: 'failed', error: result.error, ms: elapsed() });
+        else settle({ status: 'done', value: result, ms: elapsed() });
+        void worker.terminate();
+      });
+      worker.on('error', (e: Error) => {
+        if (cancelledAt !== undefined) return stopped();
+        settle({ status: 'failed', error: { type: 'internal', message: `worker: ${e.message}`, ...(e.stack ? { stack: e.stack } : {}) }, ms: elapsed() });
+      });
+      worker.on('exit', (code) => {
+        if (cancelledAt !== undefined) return stopped();
+        settle({ status: 'failed', error: { type: 'internal', message: `worker stopped without a result (exit code ${code})` }, ms: elapsed() });
+      });
+    });
+  }
+
+  /** Drops every queued job and terminates every running one; each reports `cancelled`. */
+  cancelAll(): void {
+    for (const q of [...this.queue]) q.cancel();
+    for (const cancel of [...this.live.values()]) cancel();
+  }
+
+  dispose(): void {
+    this.cancelAll();
+  }
+}
