@@ -5,7 +5,7 @@
  * Exit status: 0 nothing introduced (simulate: nothing violated); 1 a violation (introduced);
  * 2 bad input or usage, with a one-line reason; 3 a result is inconclusive.
  */
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { InputError, RaceLensError } from './model/errors';
@@ -13,7 +13,7 @@ import { MAX_PATCH_BYTES, readPatches } from './patch';
 import { ReviewedFile, formatReviewText, reviewJson, reviewSarif } from './review/output';
 import { exitStatus, reviewPatchSet } from './review/review';
 import { MODEL_FINGERPRINT, VERSION } from './version';
-import { PrecomputedBaselines, precompute } from './review/resultCache';
+import { PrecomputedBaselines, bundledBaselines, precompute } from './review/resultCache';
 import { Program } from './model/program';
 import { PROFILES, profileByVersion } from './model/profiles';
 import { SCENARIOS, scenarioById } from './model/scenarios';
@@ -140,15 +140,10 @@ function run(argv: string[]): number {
 
 /**
  * The baselines `npm run build` precomputed next to the bundle (dist/baselines/), unless
- * KRL_NO_BASELINES is set or this is not a fingerprinted bundle.
+ * KRL_NO_BASELINES is set.
  */
 function precomputedBaselines(): PrecomputedBaselines | undefined {
-  if (!MODEL_FINGERPRINT || process.env['KRL_NO_BASELINES']) return undefined;
-  const dir = path.join(__dirname, 'baselines');
-  return new PrecomputedBaselines((profile) => {
-    const file = path.join(dir, `${profile}.json`);
-    return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as unknown) : undefined;
-  }, MODEL_FINGERPRINT);
+  return process.env['KRL_NO_BASELINES'] ? undefined : bundledBaselines(path.join(__dirname, 'baselines'), MODEL_FINGERPRINT);
 }
 
 /** The `--set program=steps` overrides. */

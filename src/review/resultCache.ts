@@ -14,6 +14,8 @@
  *   ignores it.
  */
 import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { Scenario } from '../model/area';
 import { ProgramSet } from '../model/program';
 import { Profile } from '../model/profiles';
@@ -151,4 +153,16 @@ export function precompute(profile: Profile, scenarios: readonly Scenario[], sim
     if (r.stats.complete) results[resultKey(profile, s, profile.programs)] = r;
   }
   return { schema: 1, fingerprint, profile: profile.id, results };
+}
+
+/**
+ * The baselines `npm run build` wrote to `dir` (dist/baselines next to the bundles), for a
+ * bundle of model code `fingerprint`; undefined for an unfingerprinted build (tsc's output).
+ */
+export function bundledBaselines(dir: string, fingerprint: string | undefined): PrecomputedBaselines | undefined {
+  if (!fingerprint) return undefined;
+  return new PrecomputedBaselines((profile) => {
+    const file = path.join(dir, `${profile}.json`);
+    return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as unknown) : undefined;
+  }, fingerprint);
 }

@@ -12,10 +12,11 @@ import { readPatches } from '../patch';
 import type { PatchSet } from '../patch';
 import { ReviewOptions, reviewHunk, reviewPatchSet } from '../review/review';
 import { counterexampleOf } from '../review/simulationReport';
+import type { ResultCache } from '../review/resultCache';
 import { ExploreLimits, PatchOutline, ScenarioRun, WorkerError, WorkerJob, WorkerResult } from './workerProtocol';
 
-function options(profile: string | null, limits: ExploreLimits): ReviewOptions {
-  return { ...(profile !== null ? { profile } : {}), maxStates: limits.maxStates, timeoutMs: limits.timeoutMs };
+function options(profile: string | null, limits: ExploreLimits, cache: ResultCache | undefined): ReviewOptions {
+  return { ...(profile !== null ? { profile } : {}), maxStates: limits.maxStates, timeoutMs: limits.timeoutMs, ...(cache ? { cache } : {}) };
 }
 
 export function outlineOf(set: PatchSet): PatchOutline {
@@ -60,15 +61,16 @@ export function errorOf(e: unknown): WorkerError {
   return { type: 'internal', message: err.message, ...(err.stack ? { stack: err.stack } : {}) };
 }
 
-export function runJob(job: WorkerJob): WorkerResult {
+/** `cache`: results kept across the jobs of one worker (and the bundled baselines). */
+export function runJob(job: WorkerJob, cache?: ResultCache): WorkerResult {
   try {
     switch (job.kind) {
       case 'outline':
         return { kind: 'outline', outline: outlineOf(readPatches(job.text)) };
       case 'review':
-        return { kind: 'review', review: reviewPatchSet(readPatches(job.text), options(job.profile, job.limits)) };
+        return { kind: 'review', review: reviewPatchSet(readPatches(job.text), options(job.profile, job.limits, cache)) };
       case 'reviewHunk': {
-        const r = reviewHunk(readPatches(job.text), job.hunk, options(job.profile, job.limits));
+        const r = reviewHunk(readPatches(job.text), job.hunk, options(job.profile, job.limits, cache));
         return { kind: 'reviewHunk', profile: r.profile, review: r.review };
       }
       case 'simulate':

@@ -1,11 +1,18 @@
 /**
- * Worker-thread entry (bundled to dist/worker.js). Runs the one job it was started with and
- * posts the result. The extension host cancels by terminating the thread, so nothing here
- * needs to poll for cancellation, and a long exploration never blocks the host's event loop.
- * Must not import `vscode` (enforced by eslint.config.mjs).
+ * Worker-thread entry (bundled to dist/worker.js). Runs the jobs it is sent, one at a time, and
+ * posts each result. The thread lives on between jobs, so V8's optimised code and the results
+ * kept in `cache` make the next review fast; the extension host cancels a job by terminating
+ * the thread, so nothing here polls for cancellation and a long exploration never blocks the
+ * host's event loop. Must not import `vscode` (enforced by eslint.config.mjs).
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import * as path from 'node:path';
+import { parentPort } from 'node:worker_threads';
+import { LayeredResultCache, LruResultCache, ResultCache, bundledBaselines } from '../review/resultCache';
+import { MODEL_FINGERPRINT } from '../version';
 import { runJob } from './jobs';
 import type { WorkerJob } from './workerProtocol';
 
-if (parentPort) parentPort.postMessage(runJob(workerData as WorkerJob));
+const baselines = bundledBaselines(path.join(__dirname, 'baselines'), MODEL_FINGERPRINT);
+const cache: ResultCache = new LayeredResultCache([new LruResultCache(256), ...(baselines ? [baselines] : [])]);
+
+parentPort?.on('message', (job: WorkerJob) => parentPort!.postMessage(runJob(job, cache)));

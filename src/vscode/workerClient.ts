@@ -1,7 +1,9 @@
 /**
- * Runs jobs in worker threads, one thread per job. Cancelling terminates the thread: V8 stops
- * it between two instructions, so a cancelled exploration stops at once instead of at its next
- * cancellation check, and its memory goes with it. No `vscode` here: the cancellation token is
+ * Runs jobs in worker threads, one job per thread at a time. A thread that finished its job
+ * waits for the next one, so the next review finds V8's optimised code and the worker's kept
+ * results warm. Cancelling terminates the thread: V8 stops it between two instructions, so a
+ * cancelled exploration stops at once instead of at its next cancellation check, and its
+ * memory goes with it; the next job gets a fresh thread. No `vscode` here: the cancellation token is
  * structural, so a vscode.CancellationToken fits and plain tests can pass their own.
  */
 import { availableParallelism } from 'node:os';
@@ -34,6 +36,8 @@ export interface WorkerRunnerOptions {
 
 export class WorkerRunner {
   private readonly live = new Map<Worker, () => void>();
+  /** Threads waiting for a job, unreferenced so they never keep a process alive. */
+  private readonly idle: Worker[] = [];
   /** Jobs waiting for a thread: start() runs one, cancel() drops it. */
   private readonly queue: { start: () => void; cancel: () => void }[] = [];
   private readonly maxConcurrent: number;
@@ -52,6 +56,11 @@ export class WorkerRunner {
 
   get queued(): number {
     return this.queue.length;
+  }
+
+  /** Threads waiting for their next job. */
+  get waiting(): number {
+    return this.idle.length;
   }
 
   /** `urgent`: start now even above the thread limit (short jobs, and what the user is waiting for). */
@@ -80,6 +89,33 @@ export class WorkerRunner {
     while (this.live.size < this.maxConcurrent && this.queue.length) this.queue.shift()!.start();
   }
 
+  private readonly forgetters = new Map<Worker, () => void>();
+
+  private acquire(): Worker {
+    const w = this.idle.pop();
+    if (w) {
+      w.off('exit', this.forgetters.get(w)!);
+      this.forgetters.delete(w);
+      w.ref();
+      return w;
+    }
+    return new Worker(this.script, this.options.maxOldGenerationSizeMb ? { resourceLimits: { maxOldGenerationSizeMb: this.options.maxOldGenerationSizeMb } } : {});
+  }
+
+  private release(w: Worker): void {
+    // A thread that dies while idle is simply forgotten. (Only our own listeners are ever
+    // removed: Worker keeps internal ones that deliver its messages.)
+    const forget = () => {
+      const i = this.idle.indexOf(w);
+      if (i >= 0) this.idle.splice(i, 1);
+    };
+    w.once('exit', forget);
+    this.forgetters.set(w, forget);
+    w.unref();
+    this.idle.push(w);
+    while (this.idle.length > this.maxConcurrent) void this.idle.shift()!.terminate();
+  }
+
   private start(job: WorkerJob, token?: CancelToken): Promise<JobOutcome> {
     const t0 = performance.now();
     const elapsed = () => Math.round(performance.now() - t0);
@@ -88,15 +124,17 @@ export class WorkerRunner {
       let cancelledAt: number | undefined;
       // Set after the worker starts; settle() may run before (a token that fires at once).
       const hold: { subscription?: { dispose(): unknown } } = {};
-      const worker = new Worker(this.script, {
-        workerData: job,
-        ...(this.options.maxOldGenerationSizeMb ? { resourceLimits: { maxOldGenerationSizeMb: this.options.maxOldGenerationSizeMb } } : {}),
-      });
-      const settle = (o: JobOutcome) => {
+      const worker = this.acquire();
+      const settle = (o: JobOutcome, reusable = false) => {
         if (settled) return;
         settled = true;
         this.live.delete(worker);
         hold.subscription?.dispose();
+        worker.off('message', onMessage);
+        worker.off('error', onError);
+        worker.off('exit', onExit);
+        if (reusable) this.release(worker);
+        else void worker.terminate();
         resolve(o);
         this.next();
       };
@@ -108,19 +146,24 @@ export class WorkerRunner {
       };
       this.live.set(worker, cancel);
       if (token) hold.subscription = token.onCancellationRequested(cancel);
-      worker.on('message', (result: WorkerResult) => {
-        if (result.kind === 'error') settle({ status: 'failed', error: result.error, ms: elapsed() });
-        else settle({ status: 'done', value: result, ms: elapsed() });
-        void worker.terminate();
-      });
-      worker.on('error', (e: Error) => {
+      const onMessage = (result: WorkerResult) => {
+        // A failed job is data (bad input, a model error): the thread itself is fine. An
+        // internal error may have left it in any state, so it is not reused.
+        if (result.kind === 'error') settle({ status: 'failed', error: result.error, ms: elapsed() }, result.error.type !== 'internal');
+        else settle({ status: 'done', value: result, ms: elapsed() }, true);
+      };
+      const onError = (e: Error) => {
         if (cancelledAt !== undefined) return stopped();
         settle({ status: 'failed', error: { type: 'internal', message: `worker: ${e.message}`, ...(e.stack ? { stack: e.stack } : {}) }, ms: elapsed() });
-      });
-      worker.on('exit', (code) => {
+      };
+      const onExit = (code: number) => {
         if (cancelledAt !== undefined) return stopped();
         settle({ status: 'failed', error: { type: 'internal', message: `worker stopped without a result (exit code ${code})` }, ms: elapsed() });
-      });
+      };
+      worker.on('message', onMessage);
+      worker.on('error', onError);
+      worker.on('exit', onExit);
+      worker.postMessage(job);
     });
   }
 
@@ -132,5 +175,6 @@ export class WorkerRunner {
 
   dispose(): void {
     this.cancelAll();
+    for (const w of this.idle.splice(0)) void w.terminate();
   }
 }

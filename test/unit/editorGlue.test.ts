@@ -201,6 +201,28 @@ describe('editor glue (vscode-free)', () => {
       assert.equal(runner.running, 0);
     });
 
+    (existsSync(bundle) ? it : it.skip)('keeps a thread that finished for the next job, and never one that was cancelled', async () => {
+      const runner = new WorkerRunner(bundle, { maxConcurrent: 1 });
+      const text = fixture('upstream-irq-after-sync.patch');
+      const first = await runner.run({ kind: 'review', text, profile: null, limits: LIMITS });
+      assert.equal(runner.waiting, 1);
+      const second = await runner.run({ kind: 'review', text, profile: null, limits: LIMITS });
+      assert.equal(runner.waiting, 1, 'the second job ran on the waiting thread');
+      assert.ok(first.status === 'done' && second.status === 'done');
+      assert.deepEqual(second.value, first.value, 'a warm thread answers as a fresh one does');
+      const bad = await runner.run({ kind: 'review', text: 'prose only\n', profile: null, limits: LIMITS });
+      assert.equal(bad.status, 'failed');
+      assert.equal(runner.waiting, 1, 'bad input is data: the thread is kept');
+      const listeners: (() => void)[] = [];
+      const token = { isCancellationRequested: false, onCancellationRequested: (l: () => void) => (listeners.push(l), { dispose: () => undefined }) };
+      const long = runner.run({ kind: 'simulate', scenario: 'scale-2-2-2', profile: 'upstream', limits: { maxStates: 50_000_000, timeoutMs: 60_000 } }, token);
+      await new Promise((r) => setTimeout(r, 300));
+      listeners.forEach((l) => l());
+      assert.equal((await long).status, 'cancelled');
+      assert.equal(runner.waiting, 0, 'a cancelled thread is gone');
+      runner.dispose();
+    });
+
     (existsSync(bundle) ? it : it.skip)('queues jobs beyond its thread limit; cancelAll drops the queue and stops the threads', async () => {
       const runner = new WorkerRunner(bundle, { maxConcurrent: 1 });
       const long = runner.run({ kind: 'simulate', scenario: 'scale-2-2-2', profile: 'upstream', limits: { maxStates: 50_000_000, timeoutMs: 60_000 } });
