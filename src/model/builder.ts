@@ -17,6 +17,7 @@ export interface TransitionSpec {
   readonly label: string;
   readonly origin?: StepOrigin;
   readonly events?: Readonly<Record<string, number>>;
+  readonly fence?: boolean;
 }
 
 export class ActorBuilder {
@@ -183,6 +184,7 @@ export class ModelBuilder {
           label: s.label,
           ...(s.origin ? { origin: s.origin } : {}),
           ...(s.events ? { events: s.events } : {}),
+          ...(s.fence ? { fence: true } : {}),
         });
       }
       return { id: b.id, name: b.name, lane: b.lane, pcVar: b.pcVar, pcLabels: labels };

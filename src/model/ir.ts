@@ -23,7 +23,8 @@ export type Expr =
    */
   | { readonly k: 'at'; readonly actor: number; readonly pc: number };
 
-export type VarKind = 'state' | 'pc' | 'local' | 'ghost';
+/** `buffer`: store-buffer bookkeeping (tso.ts), shown through a derived field instead. */
+export type VarKind = 'state' | 'pc' | 'local' | 'ghost' | 'buffer';
 
 export interface VarDecl {
   readonly id: number;
@@ -68,6 +69,11 @@ export interface Transition {
   readonly origin?: StepOrigin;
   /** Counter increments carried by this transition (see `counters.ts`). */
   readonly events?: Readonly<Record<string, number>>;
+  /**
+   * A full barrier on x86 (a locked instruction, MFENCE, a serializing event): under TSO it
+   * runs only once its CPU's store buffer has drained (see tso.ts). Ignored under SC.
+   */
+  readonly fence?: boolean;
 }
 
 export interface Actor {

@@ -16,7 +16,12 @@ export interface Alternative {
   readonly effects?: readonly Assign[];
   readonly label: string;
   readonly events?: Readonly<Record<string, number>>;
+  /** A full barrier on x86 (see `Transition.fence`). */
+  readonly fence?: boolean;
 }
+
+/** The memory model a model is built for: sequential consistency, or x86-TSO (tso.ts). */
+export type MemoryModel = 'sc' | 'tso';
 
 export type OpMeaning =
   /** Does nothing under this memory model (a barrier under SC); `why` is shown in reports. */
@@ -24,7 +29,13 @@ export type OpMeaning =
   /** One atomic transition, whichever alternative is enabled. */
   | { readonly kind: 'atomic'; readonly alternatives: readonly Alternative[]; readonly rule: string }
   /** Runs another program in place, optionally with a different context. */
-  | { readonly kind: 'call'; readonly program: string; readonly ctx?: unknown };
+  | { readonly kind: 'call'; readonly program: string; readonly ctx?: unknown }
+  /**
+   * A barrier. Under SC it orders nothing further and costs no step; under TSO a full barrier
+   * (`fence`) is a step that waits for the store buffer to drain, and a compiler-only one is
+   * still nothing.
+   */
+  | { readonly kind: 'barrier'; readonly why: string; readonly fence: boolean; readonly label: string };
 
 export type CondMeaning =
   /** A read with no side effect; several may be combined in one condition. */
@@ -64,6 +75,8 @@ export interface CompileTarget<C> {
   readonly ctx: C;
   /** Conjoined with every guard: when this actor may run at all. */
   readonly baseGuard: Expr;
+  /** Default `sc`. */
+  readonly memory?: MemoryModel;
 }
 
 interface Frame {
@@ -177,6 +190,11 @@ function step<C>(t: CompileTarget<C>, f: Frame, s: Step, path: number[], from: n
         compileProgram(m.ctx === undefined ? t : { ...t, ctx: m.ctx as C }, m.program, from, to, f.depth + 1);
         return;
       }
+      if (m.kind === 'barrier') {
+        if (t.memory === 'tso' && m.fence) actor.add({ from, to, guard: t.baseGuard, label: m.label, origin: origin(f, path, s.op, s, m.why), fence: true });
+        else actor.alias(from, to);
+        return;
+      }
       for (const a of m.alternatives) {
         actor.add({
           from,
@@ -186,6 +204,7 @@ function step<C>(t: CompileTarget<C>, f: Frame, s: Step, path: number[], from: n
           label: a.label,
           origin: origin(f, path, s.op, s, m.rule),
           ...(a.events ? { events: a.events } : {}),
+          ...(a.fence ? { fence: true } : {}),
         });
       }
       return;
@@ -220,6 +239,7 @@ function branch<C>(t: CompileTarget<C>, f: Frame, s: Step, path: number[], cond:
           label: alt.label,
           origin: origin(f, path, atomName.name, s, m.rule),
           ...(alt.events ? { events: alt.events } : {}),
+          ...(alt.fence ? { fence: true } : {}),
         });
       }
       return;

@@ -33,7 +33,7 @@ export function describeState(exploration: Exploration, values: readonly number[
   const model = exploration.compiled.model;
   const out: Record<string, FieldValue> = {};
   for (const v of model.vars) {
-    if (v.kind === 'pc') continue;
+    if (v.kind === 'pc' || v.kind === 'buffer') continue;
     const x = values[v.id]!;
     out[v.name] = v.values?.[x] ?? x;
   }

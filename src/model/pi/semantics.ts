@@ -2,15 +2,17 @@
  * What each primitive step and condition of the posted-interrupt programs does, with the
  * fact it encodes. "§n" refers to ../shared/docs/kvm-model.md; "SDM" to the Intel SDM.
  *
- * Memory model: sequential consistency. Every step below is one atomic transition, at the
- * granularity of the kernel code (one locked RMW, one plain read or write, or one lock-held
- * critical section). Barriers therefore order nothing further and compile to nothing;
- * the [tso] work gives them meaning.
+ * Every step below is one atomic transition, at the granularity of the kernel code (one locked
+ * RMW, one plain read or write, or one lock-held critical section). Under sequential
+ * consistency barriers order nothing further and compile to nothing. Under x86-TSO
+ * (../tso.ts) each step's ordering comes from ordering.ts: locked and fencing steps wait for
+ * the store buffer to drain, and the vCPU's plain stores to vcpu->mode are buffered.
  */
 import { ModelError } from '../errors';
 import { Assign, Expr, FALSE, TRUE, and, eq, ite, lit, ne, not, or, ref } from '../ir';
 import { AREA_TITLES, areaOfOp, isModelledRequest } from '../areas';
 import { Alternative, CondMeaning, OpMeaning, Semantics } from '../programCompiler';
+import { CHECK_REQUEST_ORDER, COND_ORDER, OP_ORDER, X86Order, drains } from './ordering';
 import {
   EXITING_GUEST_MODE,
   EXIT_EXTINT,
@@ -70,7 +72,7 @@ export const COUNTERS = {
 } as const;
 export type CounterName = keyof typeof COUNTERS;
 
-const BARRIER_WHY = 'a barrier: under sequential consistency it orders nothing further (see README, memory model)';
+const BARRIER_WHY = 'a barrier: under sequential consistency it orders nothing further; under x86-TSO see ordering.ts';
 
 // ------------------------------------------------------------------ helpers
 
@@ -748,6 +750,25 @@ function requestCond(ctx: PiCtx, kind: 'check' | 'test', name: string): CondMean
   };
 }
 
+function orderOf(table: Readonly<Record<string, X86Order>>, name: string): X86Order {
+  const o = table[name];
+  if (!o) throw new ModelError(`no x86 memory-ordering rule for ${name} (ordering.ts)`);
+  return o;
+}
+
+const fenced = (a: Alternative): Alternative => ({ ...a, fence: true });
+
+/** A step's meaning with its x86 ordering: fences on locked steps, barriers as barriers. */
+function ordered(m: OpMeaning, order: X86Order, name: string): OpMeaning {
+  if (m.kind === 'noop' && (order === 'fence' || order === 'compiler')) {
+    return order === 'fence'
+      ? { kind: 'barrier', fence: true, why: `${m.why}; on x86 a full barrier (ordering.ts)`, label: `${name}(): full barrier, waits for this CPU's store buffer to drain` }
+      : { kind: 'barrier', fence: false, why: 'a compiler barrier on x86: TSO already keeps this order (ordering.ts)', label: `${name}()` };
+  }
+  if (m.kind === 'atomic' && drains(order)) return { ...m, alternatives: m.alternatives.map(fenced) };
+  return m;
+}
+
 export const piSemantics: Semantics<PiCtx> = {
   op(ctx, name, args, program) {
     const entry = OPS[name];
@@ -755,14 +776,18 @@ export const piSemantics: Semantics<PiCtx> = {
     if (!entry && other && other !== 'pi') return { kind: 'noop', why: `a step of the ${AREA_TITLES[other]} model: no effect on posted-interrupt state` };
     if (!entry) throw new ModelError(`unknown step ${name} in ${program}`);
     if (name === 'sync_pir_to_irr') return { kind: 'call', program: 'vmx_sync_pir_to_irr' };
-    return entry.impl(ctx, parseArgs(args), program);
+    return ordered(entry.impl(ctx, parseArgs(args), program), orderOf(OP_ORDER, name), name);
   },
   cond(ctx, name) {
     const req = /^kvm_(check|test)_request\.(KVM_REQ_\w+)$/.exec(name);
-    if (req) return requestCond(ctx, req[1] as 'check' | 'test', req[2]!);
+    if (req) {
+      const m = requestCond(ctx, req[1] as 'check' | 'test', req[2]!);
+      return m.kind === 'rmw' ? { ...m, whenTrue: drains(CHECK_REQUEST_ORDER.pending) ? fenced(m.whenTrue) : m.whenTrue } : m;
+    }
     const entry = CONDS[name];
     if (!entry) throw new ModelError(`unknown condition ${name}`);
-    return entry.impl(ctx);
+    const m = entry.impl(ctx);
+    return m.kind === 'rmw' && drains(orderOf(COND_ORDER, name)) ? { ...m, whenTrue: fenced(m.whenTrue), whenFalse: fenced(m.whenFalse) } : m;
   },
   opaque(name) {
     const other = areaOfOp(name);
