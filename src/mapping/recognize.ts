@@ -145,11 +145,18 @@ function classifyStmt(text: string, program: string, line: number): StmtClass {
  * `mutex_lock(&l)` / `mutex_unlock(&l)` when the model follows that lock, else undefined.
  */
 function guardOf(text: string, program: string, line: number): { lock: Token[]; unlock: Token[]; scoped: boolean } | undefined {
-  const m = /^guard\(mutex\)\((.+)\)$/.exec(text) ?? /^scoped_guard\(mutex,(.+)\)$/.exec(text);
+  // `scoped_guard(mutex, &l) stmt;` without braces reads as one statement: the lock spans it.
+  const single = /^scoped_guard\(mutex,(&[\w.>-]+)\)(.+)$/.exec(text);
+  const m = single ?? /^guard\(mutex\)\((.+)\)$/.exec(text) ?? /^scoped_guard\(mutex,(.+)\)$/.exec(text);
   if (!m) return undefined;
   const lock = classifyStmt(`mutex_lock(${m[1]})`, program, line);
   const unlock = classifyStmt(`mutex_unlock(${m[1]})`, program, line);
   if (lock.kind !== 'steps' || unlock.kind !== 'steps') return undefined;
+  if (single) {
+    const inner = classifyStmt(single[2]!, program, line);
+    if (inner.kind === 'unmodelled') return undefined;
+    return { lock: [...lock.tokens, ...(inner.kind === 'steps' ? inner.tokens : []), ...unlock.tokens], unlock: [], scoped: false };
+  }
   return { lock: [...lock.tokens], unlock: [...unlock.tokens], scoped: text.startsWith('scoped_guard') };
 }
 
@@ -441,7 +448,7 @@ export function recognize(items: readonly Item[], program: string, labels: Reado
         if (g) {
           sink.push(...g.lock);
           if (!g.scoped) {
-            guards.push({ depth, unlock: g.unlock });
+            if (g.unlock.length) guards.push({ depth, unlock: g.unlock });
             return;
           }
           // scoped_guard(mutex, &l) { ... }: held for the block (or statement) that follows.
