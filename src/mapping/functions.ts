@@ -66,8 +66,9 @@ function braceDelta(text: string): number {
  * Splits a fragment of a function whose switch cases are programs of their own (see RuleSet.cases)
  * at its `case` labels: the lines of `case X:` up to the next label, or up to the brace that
  * closes the switch, form a fragment named `function.X`. The label line itself keeps only what
- * follows the label. Lines before the first label the hunk shows, and after the switch, stay
- * with the function: which case they belong to is not known.
+ * follows the label. Lines before the first label the hunk shows belong to the one case whose
+ * signature they mention; if none or several do, they stay with the function, as the lines after
+ * the switch do: which case they are in is not known.
  */
 export function caseFragments(frag: Fragment, signatures: readonly (readonly [RegExp, string])[] = []): Fragment[] {
   if (!frag.name) return [frag];
