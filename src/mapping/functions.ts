@@ -46,3 +46,65 @@ export function fragments(hunk: Hunk): Fragment[] {
   }
   return out;
 }
+
+/** The switch case a `case X:` / `default:` line opens, and the text after the label. */
+function caseLabel(text: string): { name: string; rest: string } | undefined {
+  const m = /^(\s*)(?:case\s+([A-Za-z_]\w*)|(default))\s*:(?!:)(.*)$/.exec(text);
+  if (!m) return undefined;
+  return { name: m[2] ?? 'default', rest: m[1]! + m[4]! };
+}
+
+/** Net braces of a line of C, comments and string literals left out. */
+function braceDelta(text: string): number {
+  const code = text.replace(/\/\*.*?\*\//g, '').replace(/\/\/.*$/, '').replace(/"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'/g, '');
+  let d = 0;
+  for (const c of code) d += c === '{' ? 1 : c === '}' ? -1 : 0;
+  return d;
+}
+
+/**
+ * Splits a fragment of a function whose switch cases are programs of their own (see RuleSet.cases)
+ * at its `case` labels: the lines of `case X:` up to the next label, or up to the brace that
+ * closes the switch, form a fragment named `function.X`. The label line itself keeps only what
+ * follows the label. Lines before the first label the hunk shows belong to the one case whose
+ * signature they mention; if none or several do, they stay with the function, as the lines after
+ * the switch do: which case they are in is not known.
+ */
+export function caseFragments(frag: Fragment, signatures: readonly (readonly [RegExp, string])[] = []): Fragment[] {
+  if (!frag.name) return [frag];
+  const out: { name: string | null; lines: PatchLine[] }[] = [];
+  // The lines before the first label: the case whose signature they mention, if only one does.
+  const first = frag.lines.findIndex((l) => caseLabel(l.text));
+  const prefix = (first < 0 ? frag.lines : frag.lines.slice(0, first)).map((l) => l.text).join('\n');
+  const named = [...new Set(signatures.filter(([re]) => re.test(prefix)).map(([, name]) => name))];
+  let current: string = named.length === 1 ? `${frag.name}.${named[0]}` : frag.name;
+  // Braces opened since the current case label; a `}` below zero closes the switch.
+  let depth = 0;
+  const push = (name: string, l: PatchLine) => {
+    const last = out.at(-1);
+    if (last && last.name === name) last.lines.push(l);
+    else out.push({ name, lines: [l] });
+  };
+  for (const l of frag.lines) {
+    const label = caseLabel(l.text);
+    if (label) {
+      current = `${frag.name}.${label.name}`;
+      depth = 0;
+      push(current, { ...l, text: label.rest });
+      depth += braceDelta(label.rest);
+      continue;
+    }
+    if (current !== frag.name) {
+      const d = braceDelta(l.text);
+      if (depth + d < 0) {
+        current = frag.name;
+        depth = 0;
+        push(current, l);
+        continue;
+      }
+      depth += d;
+    }
+    push(current, l);
+  }
+  return out;
+}

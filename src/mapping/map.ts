@@ -9,8 +9,9 @@ import { ProgramSet } from '../model/program';
 import { Hunk, PatchLine } from '../patch';
 import { alignRegion, splice } from './align';
 import { SourceLine, lex, structure } from './csource';
-import { fragments } from './functions';
+import { Fragment, caseFragments, fragments } from './functions';
 import { recognize } from './recognize';
+import { AREA_RULES } from './rules';
 import { Token, flatten, rebuild, tokenKey } from './tokens';
 
 /** Kernel function names that are a program of the model under another name. */
@@ -22,10 +23,56 @@ const ALIASES: Readonly<Record<string, string>> = {
   kvm_pi_deliver: '__vmx_deliver_posted_interrupt',
 };
 
+/** Every area's old spellings of its functions' names. */
+const AREA_ALIASES: Readonly<Record<string, string>> = Object.assign({}, ...AREA_RULES.map((r) => r.aliases ?? {}));
+
+/** Functions whose switch cases are programs of their own (`function.CASE`), with their cases' signatures. */
+const CASE_FUNCTIONS: ReadonlyMap<string, readonly (readonly [RegExp, string])[]> = new Map(AREA_RULES.flatMap((r) => Object.entries(r.cases ?? {})));
+
 export function programFor(fn: string | null, programs: ProgramSet): string | undefined {
   if (!fn) return undefined;
-  const name = ALIASES[fn] ?? fn;
+  const dot = fn.indexOf('.');
+  const base = dot < 0 ? fn : fn.slice(0, dot);
+  const name = (ALIASES[base] ?? AREA_ALIASES[base] ?? base) + (dot < 0 ? '' : fn.slice(dot));
   return name in programs ? name : undefined;
+}
+
+/** A switch case's program (`function.CASE`): C's `break` leaves the case, i.e. the program. */
+function isCaseProgram(program: string): boolean {
+  return program.includes('.');
+}
+
+/** In a case program, a `break` outside any loop returns. */
+function breaksReturn(tokens: readonly Token[]): Token[] {
+  const out: Token[] = [];
+  // Block depths at which loops were opened.
+  const loops: number[] = [];
+  let depth = 0;
+  let loopNext = false;
+  for (const t of tokens) {
+    if (t.t === 'open') {
+      depth++;
+      if (loopNext) loops.push(depth);
+      loopNext = false;
+    } else if (t.t === 'close') {
+      if (loops.at(-1) === depth) loops.pop();
+      depth--;
+    } else if (t.t === 'loop') loopNext = true;
+    out.push(t.t === 'break' && !loops.length ? { t: 'return', ...(t.line !== undefined ? { line: t.line } : {}) } : t);
+  }
+  return out;
+}
+
+/** The fragments of a hunk, switch cases of the functions that have case programs split off. */
+function hunkFragments(hunk: Hunk): Fragment[] {
+  return fragments(hunk).flatMap((f) => (f.name && CASE_FUNCTIONS.has(f.name) ? caseFragments(f, CASE_FUNCTIONS.get(f.name)) : [f]));
+}
+
+/** How a report names where a fragment is. */
+function fragmentPlace(name: string | null, file: string): string {
+  if (!name) return `file scope of ${file}`;
+  const dot = name.indexOf('.');
+  return dot < 0 ? `${name}() in ${file}` : `case ${name.slice(dot + 1)} of ${name.slice(0, dot)}() in ${file}`;
 }
 
 export type HunkStatus = 'modelled' | 'partial' | 'no-behavioural-change' | 'not-modelled';
@@ -79,7 +126,7 @@ interface SideResult {
   tokens: Token[];
   unmodelled: { line: number; text: string }[];
   inert: { line: number; text: string; why: string }[];
-  blocked: { line: number; text: string }[];
+  blocked: { line: number; text: string; why?: string }[];
   codeLines: Set<number>;
   itemStarts: number[];
 }
@@ -88,9 +135,9 @@ function readSide(lines: readonly SourceLine[], program: string, programs: Progr
   const toks = lex(lines);
   const items = structure(toks);
   const hunkLabels = items.flatMap((it) => (it.k === 'label' ? [{ t: 'label' as const, name: it.name }] : []));
-  const r = recognize(items, program, labelsOf(programs, program, hunkLabels));
+  const r = recognize(items, program, labelsOf(programs, program, hunkLabels), new Set(Object.keys(programs)));
   return {
-    tokens: r.tokens,
+    tokens: isCaseProgram(program) ? breaksReturn(r.tokens) : r.tokens,
     unmodelled: r.unmodelled,
     inert: r.inert,
     blocked: r.blocked,
@@ -107,7 +154,7 @@ function statementStart(side: SideResult, line: number): number | undefined {
 }
 
 export function mapHunk(hunk: Hunk, programs: ProgramSet): MappedHunk {
-  const frags = fragments(hunk).filter((f) => f.lines.some((l) => l.kind !== ' '));
+  const frags = hunkFragments(hunk).filter((f) => f.lines.some((l) => l.kind !== ' '));
   const functions = [...new Set(frags.map((f) => f.name).filter((n): n is string => !!n))];
   const edits: ProgramEdit[] = [];
   const changes: HunkChange[] = [];
@@ -122,7 +169,7 @@ export function mapHunk(hunk: Hunk, programs: ProgramSet): MappedHunk {
     const program = programFor(f.name, programs);
     const changedHere = f.lines.filter((l) => l.kind !== ' ');
     const file = hunk.file || 'a file the hunk does not name';
-    const where = f.name ? `${f.name}() in ${file}` : `file scope of ${file}`;
+    const where = fragmentPlace(f.name, file);
     if (!program) {
       const code = lex(changedHere.map((l) => ({ text: l.text, line: l.line })));
       if (code.length === 0 && f.name) {
@@ -137,8 +184,11 @@ export function mapHunk(hunk: Hunk, programs: ProgramSet): MappedHunk {
     const p = readSide(patched, program, programs);
     if (b.blocked.length || p.blocked.length) {
       outside = true;
-      const what = [...b.blocked, ...p.blocked].map((x) => `\`${x.text}\` (line ${x.line})`);
-      reasons.push(`${where}: ${[...new Set(what)].join(', ')} guards modelled steps but is not in the model`);
+      const all = [...b.blocked, ...p.blocked];
+      const what = (xs: typeof all) => [...new Set(xs.map((x) => `\`${x.text}\` (line ${x.line})`))].join(', ');
+      const guards = all.filter((x) => !x.why);
+      if (guards.length) reasons.push(`${where}: ${what(guards)} guards modelled steps but is not in the model`);
+      for (const why of new Set(all.filter((x) => x.why).map((x) => x.why!))) reasons.push(`${where}: ${what(all.filter((x) => x.why === why))}: ${why}`);
       continue;
     }
     // Classify each changed line by the statement it belongs to.
@@ -219,6 +269,21 @@ function pidFieldEdit(program: string, programs: ProgramSet, base: Token[], patc
   return { program, hunk, base: [target], patched: [after], anywhere: true };
 }
 
+/** Drops the closing braces of blocks that opened before the tokens (a function's own `}`). */
+function withoutUnmatchedCloses(tokens: readonly Token[]): Token[] {
+  const out: Token[] = [];
+  let depth = 0;
+  for (const t of tokens) {
+    if (t.t === 'open') depth++;
+    if (t.t === 'close') {
+      if (depth === 0) continue;
+      depth--;
+    }
+    out.push(t);
+  }
+  return out;
+}
+
 /** Net blocks opened by a token stream. */
 function openBlocks(tokens: readonly Token[]): number {
   return tokens.reduce((n, t) => n + (t.t === 'open' ? 1 : t.t === 'close' ? -1 : 0), 0);
@@ -294,6 +359,12 @@ export function applyEdits(programs: ProgramSet, edits: readonly ProgramEdit[], 
     if (!s) {
       s = { tokens: flatten(programs[e.program] ?? []), from: 0 };
       streams.set(e.program, s);
+    }
+    if (!s.tokens.length && !e.base.some((t) => t.t !== 'open' && t.t !== 'close')) {
+      // A program with no step in this kernel (a hook that does nothing the model follows), and a
+      // hunk whose baseline side shows none either: the hunk's statements are the whole program.
+      s.tokens = withoutUnmatchedCloses(side === 'base' ? e.base : e.patched);
+      continue;
     }
     const region = alignRegion(s.tokens, e.base, e.anywhere ? 0 : s.from);
     if (!region) throw new ModelError(`hunk ${e.hunk}: cannot place its statements in ${e.program}: none of them is in that program`);

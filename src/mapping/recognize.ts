@@ -12,7 +12,7 @@
 import { isModelledRequest } from '../model/areas';
 import { Cond } from '../model/program';
 import { CToken, Item, compact } from './csource';
-import { AREA_RULES, StmtRule } from './rules';
+import { AREA_RULES, RuleSet, StmtRule } from './rules';
 import { Token } from './tokens';
 
 export type StmtClass = { readonly kind: 'steps'; readonly tokens: readonly Token[] } | { readonly kind: 'inert'; readonly why: string } | { readonly kind: 'unmodelled' };
@@ -34,6 +34,11 @@ const PID = String.raw`(?:pi_desc|&(?:vmx|vt)->pi_desc|&to_(?:vmx|vt)\(vcpu\)->p
 export const HOOK_PROGRAMS = new Set(['vmx_vcpu_pi_load', 'vmx_vcpu_pi_put', 'pi_enable_wakeup_handler', 'vmx_pre_block', 'vmx_post_block']);
 
 const op = (name: string, args: string[] = [], line?: number): Token => ({ t: 'op', op: name, args, ...(line !== undefined ? { line } : {}) });
+
+/** The area rule sets that read `program`'s code: those scoped to it, and the unscoped ones. */
+function rulesFor(program: string): readonly RuleSet[] {
+  return AREA_RULES.filter((r) => !r.owns || r.owns(program));
+}
 
 
 const STMT_RULES: readonly StmtRule[] = [
@@ -105,7 +110,7 @@ const INERT_IN_HOOKS: readonly [RegExp, string][] = [
 ];
 
 function classifyStmt(text: string, program: string, line: number): StmtClass {
-  for (const rule of [...STMT_RULES, ...AREA_RULES.flatMap((r) => r.statements)]) {
+  for (const rule of [...STMT_RULES, ...rulesFor(program).flatMap((r) => r.statements)]) {
     const m = rule.re.exec(text);
     if (!m) continue;
     const made = rule.make(m, program);
@@ -130,9 +135,29 @@ function classifyStmt(text: string, program: string, line: number): StmtClass {
     if (name) return { kind: 'steps', tokens: [op(name, [], line)] };
     return { kind: 'unmodelled' };
   }
-  for (const [re, why] of [...INERT, ...AREA_RULES.flatMap((r) => r.inert ?? [])]) if (re.test(text)) return { kind: 'inert', why };
+  for (const [re, why] of [...INERT, ...rulesFor(program).flatMap((r) => r.inert ?? [])]) if (re.test(text)) return { kind: 'inert', why };
   if (HOOK_PROGRAMS.has(program)) for (const [re, why] of INERT_IN_HOOKS) if (re.test(text)) return { kind: 'inert', why };
   return { kind: 'unmodelled' };
+}
+
+/**
+ * `guard(mutex)(&l)` and `scoped_guard(mutex, &l)`: the lock and unlock steps of
+ * `mutex_lock(&l)` / `mutex_unlock(&l)` when the model follows that lock, else undefined.
+ */
+function guardOf(text: string, program: string, line: number): { lock: Token[]; unlock: Token[]; scoped: boolean } | undefined {
+  // `scoped_guard(mutex, &l) stmt;` without braces reads as one statement: the lock spans it.
+  const single = /^scoped_guard\(mutex,(&[\w.>-]+)\)(.+)$/.exec(text);
+  const m = single ?? /^guard\(mutex\)\((.+)\)$/.exec(text) ?? /^scoped_guard\(mutex,(.+)\)$/.exec(text);
+  if (!m) return undefined;
+  const lock = classifyStmt(`mutex_lock(${m[1]})`, program, line);
+  const unlock = classifyStmt(`mutex_unlock(${m[1]})`, program, line);
+  if (lock.kind !== 'steps' || unlock.kind !== 'steps') return undefined;
+  if (single) {
+    const inner = classifyStmt(single[2]!, program, line);
+    if (inner.kind === 'unmodelled') return undefined;
+    return { lock: [...lock.tokens, ...(inner.kind === 'steps' ? inner.tokens : []), ...unlock.tokens], unlock: [], scoped: false };
+  }
+  return { lock: [...lock.tokens], unlock: [...unlock.tokens], scoped: text.startsWith('scoped_guard') };
 }
 
 // ------------------------------------------------------------------ conditions
@@ -181,11 +206,11 @@ const ATOMS: readonly [RegExp, string | boolean][] = [
   [/^kvm_arch_vcpu_should_kick\(vcpu\)$/, 'kvm_arch_vcpu_should_kick'],
 ];
 
-function atomOf(text: string): CExpr {
+function atomOf(text: string, program: string): CExpr {
   // kvm_check_request(REQ, vcpu) / kvm_test_request(REQ, vcpu), for requests some area follows.
   const req = /^kvm_(check|test)_request\((KVM_REQ_\w+),vcpu\)$/.exec(text);
   if (req && isModelledRequest(req[2]!)) return { k: 'atom', name: `kvm_${req[1]}_request.${req[2]}` };
-  for (const [re, v] of [...ATOMS, ...AREA_RULES.flatMap((r) => r.atoms)]) {
+  for (const [re, v] of [...ATOMS, ...rulesFor(program).flatMap((r) => r.atoms)]) {
     if (!re.test(text)) continue;
     if (typeof v === 'boolean') return { k: 'const', v };
     return v.startsWith('!') ? { k: 'not', e: { k: 'atom', name: v.slice(1) } } : { k: 'atom', name: v };
@@ -193,7 +218,7 @@ function atomOf(text: string): CExpr {
   return { k: 'unknown', text };
 }
 
-function parseCExpr(tokens: readonly CToken[]): CExpr {
+function parseCExpr(tokens: readonly CToken[], program: string): CExpr {
   let i = 0;
   const peek = () => tokens[i]?.text;
   const or = (): CExpr => {
@@ -241,7 +266,7 @@ function parseCExpr(tokens: readonly CToken[]): CExpr {
       } else if (depth === 0 && (x === '&&' || x === '||')) break;
       i++;
     }
-    return atomOf(compact(tokens.slice(start, i)));
+    return atomOf(compact(tokens.slice(start, i)), program);
   };
   const e = or();
   return i < tokens.length ? { k: 'unknown', text: compact(tokens) } : e;
@@ -327,8 +352,9 @@ function toCond(e: CExpr): Cond {
 /** A condition as the model sees it: a Cond, a constant, or the text it could not read. */
 export type CondResult = { readonly kind: 'cond'; readonly cond: Cond } | { readonly kind: 'const'; readonly value: boolean } | { readonly kind: 'unknown'; readonly parts: readonly string[] };
 
-export function readCondition(tokens: readonly CToken[]): CondResult {
-  const e = renameAtom(simplify(parseCExpr(tokens)), 'requests_pending', 'kvm_request_pending');
+/** `program` scopes the atoms of areas that own their programs (see RuleSet.owns). */
+export function readCondition(tokens: readonly CToken[], program = ''): CondResult {
+  const e = renameAtom(simplify(parseCExpr(tokens, program)), 'requests_pending', 'kvm_request_pending');
   if (e.k === 'const') return { kind: 'const', value: e.v };
   const unknown = unknownsIn(e);
   if (unknown.length) return { kind: 'unknown', parts: unknown };
@@ -343,8 +369,12 @@ export interface Recognized {
   readonly unmodelled: { readonly line: number; readonly text: string }[];
   /** Statements that cannot change what the model observes, and why. */
   readonly inert: { readonly line: number; readonly text: string; readonly why: string }[];
-  /** Constructs whose meaning the model cannot decide (a condition it does not know, guarding modelled steps). */
-  readonly blocked: { readonly line: number; readonly text: string }[];
+  /**
+   * Constructs whose meaning the model cannot decide (a condition it does not know, guarding
+   * modelled steps; a call of a function the profile has no program for), with why when it is
+   * not the first.
+   */
+  readonly blocked: { readonly line: number; readonly text: string; readonly why?: string }[];
 }
 
 /** The descriptor update a `do { ... } while (cmpxchg/pi_try_set_control)` loop performs. */
@@ -388,9 +418,24 @@ const EXIT_LABELS = new Set(['cancel_injection', 'out']);
  * Translates the items of one function fragment into program tokens. `program` is the model
  * program the function is, for the few spellings whose meaning depends on it.
  */
-export function recognize(items: readonly Item[], program: string, labels: ReadonlySet<string>): Recognized {
+export function recognize(items: readonly Item[], program: string, labels: ReadonlySet<string>, known?: ReadonlySet<string>): Recognized {
   const out: Recognized = { tokens: [], unmodelled: [], inert: [], blocked: [] };
   let i = 0;
+  // Scope-based locks (`guard(mutex)(&l)`, `scoped_guard(mutex, &l)`): each is released, as the
+  // kernel's cleanup attribute does, where control leaves its block. `depth` counts the blocks
+  // opened inside the fragment; a block that opened before it closes at depth 0.
+  const guards: { depth: number; unlock: Token[] }[] = [];
+  const loopDepths: number[] = [];
+  let depth = 0;
+  /** Unlocks of the guards `which` selects, innermost first; `drop` forgets them (their block closed). */
+  const unlocks = (sink: Token[], which: (g: { depth: number }) => boolean, drop: boolean): void => {
+    const held = guards.filter(which);
+    const last = sink.at(-1)?.t;
+    // After a jump, the end of the block is not reached: nothing to release there.
+    if (!drop || (last !== 'return' && last !== 'break' && last !== 'goto')) for (const g of [...held].reverse()) sink.push(...g.unlock);
+    if (drop) for (const g of held) guards.splice(guards.indexOf(g), 1);
+  };
+  const closeBlock = (sink: Token[]): void => unlocks(sink, (g) => g.depth >= depth, true);
 
   /** Parses one statement unit into `sink`. */
   const unit = (sink: Token[]): void => {
@@ -399,6 +444,18 @@ export function recognize(items: readonly Item[], program: string, labels: Reado
     i++;
     switch (it.k) {
       case 'stmt': {
+        const g = guardOf(it.text, program, it.line);
+        if (g) {
+          sink.push(...g.lock);
+          if (!g.scoped) {
+            if (g.unlock.length) guards.push({ depth, unlock: g.unlock });
+            return;
+          }
+          // scoped_guard(mutex, &l) { ... }: held for the block (or statement) that follows.
+          guards.push({ depth: depth + 1, unlock: g.unlock });
+          body(sink);
+          return;
+        }
         const c = classifyStmt(it.text, program, it.line);
         if (c.kind === 'steps') sink.push(...c.tokens);
         else if (c.kind === 'inert') out.inert.push({ line: it.line, text: it.text, why: c.why });
@@ -407,8 +464,13 @@ export function recognize(items: readonly Item[], program: string, labels: Reado
       }
       case 'open': {
         // A bare block: its statements run in sequence.
+        depth++;
         seq(sink, true);
-        if (items[i]?.k === 'close') i++;
+        if (items[i]?.k === 'close') {
+          i++;
+          closeBlock(sink);
+        }
+        depth--;
         return;
       }
       case 'close': {
@@ -420,6 +482,8 @@ export function recognize(items: readonly Item[], program: string, labels: Reado
           return;
         }
         // A block that opened before the fragment: keep it, the alignment needs it.
+        closeBlock(sink);
+        depth--;
         sink.push({ t: 'close', line: it.line });
         return;
       }
@@ -431,14 +495,35 @@ export function recognize(items: readonly Item[], program: string, labels: Reado
         // vcpu_enter_guest's exit labels end the program: what follows them is not modelled.
         if (!EXIT_LABELS.has(it.name)) sink.push({ t: 'label', name: it.name, line: it.line });
         return;
-      case 'goto':
+      case 'goto': {
         // A jump to an exit label, or to a label the program does not have, leaves the program.
-        sink.push(labels.has(it.name) && !EXIT_LABELS.has(it.name) ? { t: 'goto', name: it.name, line: it.line } : { t: 'return', line: it.line });
+        const inside = labels.has(it.name) && !EXIT_LABELS.has(it.name);
+        // Labels sit at function level: a jump there leaves every block-scoped guard.
+        unlocks(sink, (g) => (inside ? g.depth > 0 : true), false);
+        sink.push(inside ? { t: 'goto', name: it.name, line: it.line } : { t: 'return', line: it.line });
         return;
+      }
       case 'return':
-      case 'break':
-        sink.push({ t: it.k, line: it.line });
+        // The returned value is computed first (a call, an error code an area follows), then the
+        // guards are released.
+        if (it.value) {
+          for (const r of rulesFor(program)) {
+            const ts = r.returns?.(it.value, program, it.line);
+            if (ts) {
+              sink.push(...ts);
+              break;
+            }
+          }
+        }
+        unlocks(sink, () => true, false);
+        sink.push({ t: 'return', line: it.line });
         return;
+      case 'break': {
+        const loop = loopDepths.at(-1) ?? -Infinity;
+        unlocks(sink, (g) => g.depth > loop, false);
+        sink.push({ t: 'break', line: it.line });
+        return;
+      }
       case 'continue':
         out.unmodelled.push({ line: it.line, text: 'continue' });
         return;
@@ -450,7 +535,9 @@ export function recognize(items: readonly Item[], program: string, labels: Reado
         const head = compact(it.head);
         if (head === ';;' || head === '1' || head === 'true') {
           sink.push({ t: 'loop', line: it.line });
+          loopDepths.push(depth);
           body(sink);
+          loopDepths.pop();
         } else {
           const inner: Token[] = [];
           body(inner);
@@ -496,17 +583,22 @@ export function recognize(items: readonly Item[], program: string, labels: Reado
   /** A body: `{ ... }` or a single statement, always emitted with braces. */
   const body = (sink: Token[]): void => {
     sink.push({ t: 'open' });
+    depth++;
     if (items[i]?.k === 'open') {
       i++;
       seq(sink, true);
       if (items[i]?.k === 'close') {
         i++;
+        closeBlock(sink);
         sink.push({ t: 'close' });
       }
       // Otherwise the fragment ends inside the block: leave it open, as the program region is.
+      depth--;
       return;
     }
     unit(sink);
+    closeBlock(sink);
+    depth--;
     sink.push({ t: 'close' });
   };
 
@@ -566,7 +658,7 @@ export function recognize(items: readonly Item[], program: string, labels: Reado
       out.unmodelled.push({ line: it.line, text: `if (${condText}) (delivery to a nested guest)` });
       return;
     }
-    const c = readCondition(it.cond);
+    const c = readCondition(it.cond, program);
     const thenTokens: Token[] = [];
     body(thenTokens);
     const elseTokens: Token[] = [];
@@ -594,6 +686,15 @@ export function recognize(items: readonly Item[], program: string, labels: Reado
   };
 
   seq(out.tokens, false);
+  // A call of a function the profile has no program for: the model cannot run it.
+  if (known) {
+    const calls = new Set(rulesFor(program).flatMap((r) => [...(r.calls ?? [])]));
+    for (const t of out.tokens) {
+      if (t.t === 'op' && calls.has(t.op) && !known.has(t.op)) {
+        out.blocked.push({ line: t.line ?? 0, text: `${t.op}()`, why: 'a call of a function this kernel\'s model does not have (one the patch adds, or a later kernel\'s)' });
+      }
+    }
+  }
   // `pi_test_on(&new)` reads the ON value the preceding descriptor cmpxchg saw.
   const usesOnSeen = out.tokens.some((t) => t.t === 'if' && JSON.stringify(t.cond).includes('"on_seen"'));
   if (usesOnSeen) {

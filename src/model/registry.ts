@@ -4,9 +4,10 @@
 import { AreaDefinition } from './area';
 import { Area } from './areas';
 import { ModelError } from './errors';
+import { IPIV_AREA } from './ipiv';
 import { PI_AREA } from './pi';
 
-export const AREAS: readonly AreaDefinition[] = [PI_AREA as AreaDefinition];
+export const AREAS: readonly AreaDefinition[] = [PI_AREA as AreaDefinition, IPIV_AREA as AreaDefinition];
 
 export function areaById(id: Area): AreaDefinition {
   const a = AREAS.find((x) => x.id === id);

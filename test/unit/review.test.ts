@@ -4,6 +4,7 @@
  */
 import * as assert from 'node:assert/strict';
 import { readPatches } from '../../src/patch';
+import { PROPERTY_INFO } from '../../src/model/properties';
 import { reviewJson, reviewSarif } from '../../src/review/output';
 import { Review, exitStatus, reviewHunk, reviewPatchSet } from '../../src/review/review';
 import { FORMATS, fixture, mbox, render } from '../fixtures/fixtures';
@@ -151,7 +152,9 @@ describe('output contracts', () => {
     const s = reviewSarif([{ file: 'x.patch', review: r }], '0.1.0') as { version: string; runs: { tool: { driver: { rules: { id: string }[] } }; results: { ruleId: string; level: string; locations: { physicalLocation: { region: { startLine: number } } }[]; codeFlows: unknown[] }[] }[] };
     assert.equal(s.version, '2.1.0');
     const run = s.runs[0]!;
-    assert.deepEqual(run.tool.driver.rules.map((x) => x.id), ['pi-delivery', 'vcpu-wakeup', 'request-before-entry']);
+    // Every area's properties are rules; the posted-interrupt ones come first.
+    assert.deepEqual(run.tool.driver.rules.map((x) => x.id), Object.keys(PROPERTY_INFO));
+    assert.deepEqual(run.tool.driver.rules.map((x) => x.id).slice(0, 3), ['pi-delivery', 'vcpu-wakeup', 'request-before-entry']);
     const res = run.results[0]!;
     assert.equal(res.ruleId, 'pi-delivery');
     assert.equal(res.level, 'error');

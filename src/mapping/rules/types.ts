@@ -14,6 +14,12 @@ export interface StmtRule {
 
 export interface RuleSet {
   readonly area: string;
+  /**
+   * The programs whose fragments these rules read. Without it the rules apply to every program;
+   * with it, `statements`, `atoms`, `inert` and `returns` apply only inside these programs, so an
+   * area's spellings (`if (r)`, `return -EINVAL`) never change how another area's code is read.
+   */
+  readonly owns?: (program: string) => boolean;
   readonly statements: readonly StmtRule[];
   /** Condition operands (compact text) and the atom they read, or a constant. A leading `!` negates. */
   readonly atoms: readonly (readonly [RegExp, string | boolean])[];
@@ -24,4 +30,24 @@ export interface RuleSet {
    * the loop body, the loop's condition (compact text) and the program, the tokens, or undefined.
    */
   readonly loops?: (body: readonly Item[], cond: string, program: string, line: number) => Token[] | undefined;
+  /**
+   * `return <value>;`: the steps that compute the value before the function returns (a call, or
+   * the error code the caller tests), or undefined when the value is not the area's concern.
+   */
+  readonly returns?: (value: string, program: string, line: number) => Token[] | undefined;
+  /**
+   * Steps that are calls of functions (programs). A fragment that calls one the profile has no
+   * program for (a function a posting adds, or a later kernel's) cannot be modelled: it is
+   * reported, never compiled into a step nothing defines.
+   */
+  readonly calls?: ReadonlySet<string>;
+  /** Kernel function names that are a program of the model under another name (old spellings). */
+  readonly aliases?: Readonly<Record<string, string>>;
+  /**
+   * Functions with a `switch` whose cases are programs of their own, named `function.CASE`
+   * (`kvm_vm_ioctl_enable_cap.KVM_CAP_MAX_VCPU_ID`): a hunk's lines are split at `case` labels.
+   * Lines a hunk shows before its first label belong to the case whose signature (a field only
+   * that case touches) they mention, if exactly one does; otherwise to the function.
+   */
+  readonly cases?: Readonly<Record<string, readonly (readonly [RegExp, string])[]>>;
 }
