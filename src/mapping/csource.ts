@@ -29,7 +29,9 @@ export type Item =
   | { readonly k: 'dowhile'; readonly cond: readonly CToken[]; readonly line: number }
   | { readonly k: 'open' | 'close'; readonly line: number }
   | { readonly k: 'label' | 'goto'; readonly name: string; readonly line: number }
-  | { readonly k: 'return' | 'break' | 'continue'; readonly line: number };
+  /** `value`: the returned expression, compact, when there is one (`return r;` has `r`). */
+  | { readonly k: 'return'; readonly line: number; readonly value?: string }
+  | { readonly k: 'break' | 'continue'; readonly line: number };
 
 const PUNCT = ['->', '++', '--', '<<=', '>>=', '<<', '>>', '<=', '>=', '==', '!=', '&&', '||', '+=', '-=', '*=', '/=', '|=', '&=', '^=', '%=', '...', '::'];
 
@@ -180,8 +182,12 @@ export function structure(tokens: readonly CToken[]): Item[] {
         break;
     }
     if (JUMPS.has(t.text)) {
-      items.push({ k: t.text as 'return' | 'break' | 'continue', line });
-      i = skipPast(tokens, i, ';');
+      const end = skipPast(tokens, i, ';');
+      if (t.text === 'return') {
+        const value = compact(tokens.slice(i + 1, tokens[end - 1]?.text === ';' ? end - 1 : end));
+        items.push(value ? { k: 'return', line, value } : { k: 'return', line });
+      } else items.push({ k: t.text as 'break' | 'continue', line });
+      i = end;
       continue;
     }
     // `label:` (not `a ? b : c`, not `case X:`).

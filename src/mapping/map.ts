@@ -5,11 +5,12 @@
  */
 import { diffArrays } from 'diff';
 import { ModelError } from '../model/errors';
+import { AREAS } from '../model/registry';
 import { ProgramSet } from '../model/program';
 import { Hunk, PatchLine } from '../patch';
 import { alignRegion, splice } from './align';
 import { SourceLine, lex, structure } from './csource';
-import { fragments } from './functions';
+import { fragments, functionHeader } from './functions';
 import { recognize } from './recognize';
 import { Token, flatten, rebuild, tokenKey } from './tokens';
 
@@ -21,6 +22,9 @@ const ALIASES: Readonly<Record<string, string>> = {
   __kvm_vcpu_kick: 'kvm_vcpu_kick',
   kvm_pi_deliver: '__vmx_deliver_posted_interrupt',
 };
+
+/** Every function some area models in some kernel: a patch that adds one adds its program. */
+const KNOWN_PROGRAMS: ReadonlySet<string> = new Set(AREAS.flatMap((a) => a.eras.flatMap((e) => Object.keys(e.programs))));
 
 export function programFor(fn: string | null, programs: ProgramSet): string | undefined {
   if (!fn) return undefined;
@@ -47,6 +51,8 @@ export interface ProgramEdit {
   readonly patched: readonly Token[];
   /** Placed anywhere in the program, not only after the previous edit (a single descriptor update). */
   readonly anywhere?: boolean;
+  /** The hunk adds the whole function (a program the profile lacks) or removes it. */
+  readonly whole?: 'added' | 'removed';
 }
 
 export interface MappedHunk {
@@ -123,6 +129,23 @@ export function mapHunk(hunk: Hunk, programs: ProgramSet): MappedHunk {
     const changedHere = f.lines.filter((l) => l.kind !== ' ');
     const file = hunk.file || 'a file the hunk does not name';
     const where = f.name ? `${f.name}() in ${file}` : `file scope of ${file}`;
+    const whole = wholeFunction(f.name, f.lines);
+    if (whole && ((whole.kind === 'added' && !program && KNOWN_PROGRAMS.has(f.name!)) || (whole.kind === 'removed' && program === f.name))) {
+      // A function added or removed as a whole: its program appears or goes.
+      const side = readSide(whole.body, f.name!, programs);
+      if (side.blocked.length) {
+        outside = true;
+        reasons.push(`${where}: ${side.blocked.map((x) => `\`${x.text}\` (line ${x.line})`).join(', ')} guards modelled steps but is not in the model`);
+        continue;
+      }
+      for (const u of side.unmodelled) if (!unmodelled.some((x) => x.line === u.line)) unmodelled.push(u);
+      behavioural = true;
+      const tokens = side.tokens;
+      edits.push({ program: f.name!, hunk: hunk.index, base: whole.kind === 'removed' ? tokens : [], patched: whole.kind === 'added' ? tokens : [], whole: whole.kind });
+      const steps = tokens.filter((t) => t.t !== 'open' && t.t !== 'close' && t.t !== 'else').map(tokenKey);
+      changes.push({ program: f.name!, line: whole.header, summary: `${f.name}() ${whole.kind}${steps.length ? `: ${steps.join(', ')}` : ''}` });
+      continue;
+    }
     if (!program) {
       const code = lex(changedHere.map((l) => ({ text: l.text, line: l.line })));
       if (code.length === 0 && f.name) {
@@ -184,6 +207,26 @@ export function mapHunk(hunk: Hunk, programs: ProgramSet): MappedHunk {
   if (!frags.length) reasons.push('no line of the hunk changes');
   const reason = status === 'modelled' ? null : status === 'no-behavioural-change' ? notes.join('; ') : reasons.join('; ');
   return { hunk, functions, status, reason, changes, edits, unmodelled, notes };
+}
+
+/**
+ * A function the hunk adds or removes whole: every changed line is on one side, and the
+ * fragment runs from the function's header to its closing brace. Returns the body's lines.
+ */
+function wholeFunction(name: string | null, lines: readonly PatchLine[]): { kind: 'added' | 'removed'; header: number; body: SourceLine[] } | undefined {
+  if (!name) return undefined;
+  const changed = lines.filter((l) => l.kind !== ' ');
+  if (!changed.length || changed.length !== lines.length) return undefined;
+  const kind = changed[0]!.kind;
+  if (changed.some((l) => l.kind !== kind)) return undefined;
+  const first = lines[0]!;
+  if (functionHeader(first.text) !== name || /^\s/.test(first.text)) return undefined;
+  const open = lines.findIndex((l) => l.text.includes('{'));
+  const close = lines.map((l) => /^\}\s*$/.test(l.text)).lastIndexOf(true);
+  if (open < 0 || close <= open) return undefined;
+  const after = lines[open]!.text.slice(lines[open]!.text.indexOf('{') + 1);
+  const body = [...(after.trim() ? [{ text: after, line: lines[open]!.line }] : []), ...lines.slice(open + 1, close).map((l) => ({ text: l.text, line: l.line }))];
+  return { kind: kind === '+' ? 'added' : 'removed', header: first.line, body };
 }
 
 /**
@@ -289,7 +332,15 @@ export function describeChanges(program: string, base: readonly Token[], patched
 export function applyEdits(programs: ProgramSet, edits: readonly ProgramEdit[], side: 'base' | 'patched'): { programs: ProgramSet; notes: string[] } {
   const streams = new Map<string, { tokens: Token[]; from: number }>();
   const notes: string[] = [];
+  const added = new Map<string, readonly Token[]>();
+  const removed = new Set<string>();
   for (const e of edits) {
+    if (e.whole) {
+      // A whole function: only the patched side differs (the baseline has it or lacks it as is).
+      if (side === 'patched' && e.whole === 'added') added.set(e.program, e.patched);
+      if (side === 'patched' && e.whole === 'removed') removed.add(e.program);
+      continue;
+    }
     let s = streams.get(e.program);
     if (!s) {
       s = { tokens: flatten(programs[e.program] ?? []), from: 0 };
@@ -330,6 +381,14 @@ export function applyEdits(programs: ProgramSet, edits: readonly ProgramEdit[], 
       throw new ModelError(`cannot rebuild ${name} after the hunk: ${(err as Error).message}`);
     }
   }
+  for (const [name, tokens] of added) {
+    try {
+      out[name] = rebuild(tokens);
+    } catch (err) {
+      throw new ModelError(`cannot read the added function ${name}: ${(err as Error).message}`);
+    }
+  }
+  for (const name of removed) delete out[name];
   return { programs: out, notes };
 }
 

@@ -113,6 +113,9 @@ function classifyStmt(text: string, program: string, line: number): StmtClass {
     const [name, args] = typeof made === 'string' ? [made, []] : made;
     return { kind: 'steps', tokens: [op(name, args, line)] };
   }
+  // Other areas' inert statements come first: some of them call a kvm_x86_ops hook (a counter
+  // lookup, an LBR freeze) that is not a step of any model.
+  for (const [re, why] of AREA_RULES.flatMap((r) => r.inert ?? [])) if (re.test(text)) return { kind: 'inert', why };
   // kvm_x86_ops hooks, in all their spellings.
   const hook = x86Op(text);
   if (hook) {
@@ -130,7 +133,7 @@ function classifyStmt(text: string, program: string, line: number): StmtClass {
     if (name) return { kind: 'steps', tokens: [op(name, [], line)] };
     return { kind: 'unmodelled' };
   }
-  for (const [re, why] of [...INERT, ...AREA_RULES.flatMap((r) => r.inert ?? [])]) if (re.test(text)) return { kind: 'inert', why };
+  for (const [re, why] of INERT) if (re.test(text)) return { kind: 'inert', why };
   if (HOOK_PROGRAMS.has(program)) for (const [re, why] of INERT_IN_HOOKS) if (re.test(text)) return { kind: 'inert', why };
   return { kind: 'unmodelled' };
 }
@@ -181,10 +184,18 @@ const ATOMS: readonly [RegExp, string | boolean][] = [
   [/^kvm_arch_vcpu_should_kick\(vcpu\)$/, 'kvm_arch_vcpu_should_kick'],
 ];
 
-function atomOf(text: string): CExpr {
+function atomOf(text: string, program: string | undefined): CExpr {
   // kvm_check_request(REQ, vcpu) / kvm_test_request(REQ, vcpu), for requests some area follows.
   const req = /^kvm_(check|test)_request\((KVM_REQ_\w+),vcpu\)$/.exec(text);
   if (req && isModelledRequest(req[2]!)) return { k: 'atom', name: `kvm_${req[1]}_request.${req[2]}` };
+  if (program !== undefined) {
+    for (const r of AREA_RULES) {
+      const v = r.programAtoms?.(text, program);
+      if (v === undefined) continue;
+      if (typeof v === 'boolean') return { k: 'const', v };
+      return v.startsWith('!') ? { k: 'not', e: { k: 'atom', name: v.slice(1) } } : { k: 'atom', name: v };
+    }
+  }
   for (const [re, v] of [...ATOMS, ...AREA_RULES.flatMap((r) => r.atoms)]) {
     if (!re.test(text)) continue;
     if (typeof v === 'boolean') return { k: 'const', v };
@@ -193,7 +204,7 @@ function atomOf(text: string): CExpr {
   return { k: 'unknown', text };
 }
 
-function parseCExpr(tokens: readonly CToken[]): CExpr {
+function parseCExpr(tokens: readonly CToken[], program: string | undefined): CExpr {
   let i = 0;
   const peek = () => tokens[i]?.text;
   const or = (): CExpr => {
@@ -241,7 +252,7 @@ function parseCExpr(tokens: readonly CToken[]): CExpr {
       } else if (depth === 0 && (x === '&&' || x === '||')) break;
       i++;
     }
-    return atomOf(compact(tokens.slice(start, i)));
+    return atomOf(compact(tokens.slice(start, i)), program);
   };
   const e = or();
   return i < tokens.length ? { k: 'unknown', text: compact(tokens) } : e;
@@ -327,8 +338,9 @@ function toCond(e: CExpr): Cond {
 /** A condition as the model sees it: a Cond, a constant, or the text it could not read. */
 export type CondResult = { readonly kind: 'cond'; readonly cond: Cond } | { readonly kind: 'const'; readonly value: boolean } | { readonly kind: 'unknown'; readonly parts: readonly string[] };
 
-export function readCondition(tokens: readonly CToken[]): CondResult {
-  const e = renameAtom(simplify(parseCExpr(tokens)), 'requests_pending', 'kvm_request_pending');
+/** `program`, when given, lets area rules read operands that mean something only in that function. */
+export function readCondition(tokens: readonly CToken[], program?: string): CondResult {
+  const e = renameAtom(simplify(parseCExpr(tokens, program)), 'requests_pending', 'kvm_request_pending');
   if (e.k === 'const') return { kind: 'const', value: e.v };
   const unknown = unknownsIn(e);
   if (unknown.length) return { kind: 'unknown', parts: unknown };
@@ -435,12 +447,20 @@ export function recognize(items: readonly Item[], program: string, labels: Reado
         // A jump to an exit label, or to a label the program does not have, leaves the program.
         sink.push(labels.has(it.name) && !EXIT_LABELS.has(it.name) ? { t: 'goto', name: it.name, line: it.line } : { t: 'return', line: it.line });
         return;
-      case 'return':
+      case 'return': {
+        if (it.value !== undefined) {
+          const before = AREA_RULES.map((r) => r.returns?.(it.value!, program, it.line)).find((x) => x);
+          if (before) sink.push(...before);
+        }
+        sink.push({ t: 'return', line: it.line });
+        return;
+      }
       case 'break':
         sink.push({ t: it.k, line: it.line });
         return;
       case 'continue':
-        out.unmodelled.push({ line: it.line, text: 'continue' });
+        if (AREA_RULES.some((r) => r.continues?.(program))) sink.push({ t: 'return', line: it.line });
+        else out.unmodelled.push({ line: it.line, text: 'continue' });
         return;
       case 'if':
         ifStatement(it, sink);
@@ -566,7 +586,15 @@ export function recognize(items: readonly Item[], program: string, labels: Reado
       out.unmodelled.push({ line: it.line, text: `if (${condText}) (delivery to a nested guest)` });
       return;
     }
-    const c = readCondition(it.cond);
+    // A condition that calls a modelled function for its effect: the call is a step, then the
+    // result is tested.
+    const called = AREA_RULES.map((r) => r.condCalls?.(condText, program, it.line)).find((x) => x);
+    if (called) sink.push(...called.steps);
+    const c: CondResult = called
+      ? typeof called.cond === 'boolean'
+        ? { kind: 'const', value: called.cond }
+        : { kind: 'cond', cond: called.cond.startsWith('!') ? { k: 'not', c: { k: 'atom', name: called.cond.slice(1) } } : { k: 'atom', name: called.cond } }
+      : readCondition(it.cond, program);
     const thenTokens: Token[] = [];
     body(thenTokens);
     const elseTokens: Token[] = [];

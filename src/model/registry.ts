@@ -5,8 +5,9 @@ import { AreaDefinition } from './area';
 import { Area } from './areas';
 import { ModelError } from './errors';
 import { PI_AREA } from './pi';
+import { PMI_AREA } from './pmi';
 
-export const AREAS: readonly AreaDefinition[] = [PI_AREA as AreaDefinition];
+export const AREAS: readonly AreaDefinition[] = [PI_AREA as AreaDefinition, PMI_AREA as AreaDefinition];
 
 export function areaById(id: Area): AreaDefinition {
   const a = AREAS.find((x) => x.id === id);

@@ -10,7 +10,7 @@
 import { CounterValues } from '../model/counters';
 import { InputError, RaceLensError } from '../model/errors';
 import { CancelSignal, PropertyStatus } from '../model/explore';
-import { Program, ProgramSet } from '../model/program';
+import { ProgramSet } from '../model/program';
 import { PROFILES, Profile, profileByDate, profileByVersion, UPSTREAM } from '../model/profiles';
 import { PROPERTY_INFO, explainViolation } from '../model/properties';
 import { SCENARIOS, Scenario } from '../model/scenarios';
@@ -135,7 +135,7 @@ class Runner {
     const key = `${scenario.id}\u0000${JSON.stringify(programs)}`;
     let used = this.uses.get(key);
     if (!used) {
-      used = buildModel(scenario, this.profile, programs as Record<string, Program>).programs;
+      used = buildModel(scenario, { ...this.profile, programs }).programs;
       this.uses.set(key, used);
     }
     return used;
@@ -146,8 +146,8 @@ class Runner {
     let r = this.cache.get(key);
     if (!r) {
       if (this.opts.signal?.aborted) throw new RaceLensError('review cancelled');
-      // The programs are complete sets; hand them over as overrides of the profile.
-      r = simulate(scenario, this.profile, programs as Record<string, Program>, {
+      // The programs are complete sets (a patch may add or remove a function): they replace the profile's.
+      r = simulate(scenario, { ...this.profile, programs }, {}, {
         ...(this.opts.maxStates ? { maxStates: this.opts.maxStates } : {}),
         ...(this.opts.timeoutMs ? { maxMs: this.opts.timeoutMs } : {}),
         ...(this.opts.signal ? { signal: this.opts.signal } : {}),

@@ -2,8 +2,9 @@
  * The recognizer rules of the model areas other than posted interrupts (whose catalogue is in
  * recognize.ts). One import per area.
  */
+import { PMI_RULES } from './pmi';
 import { RuleSet } from './types';
 
-export const AREA_RULES: readonly RuleSet[] = [];
+export const AREA_RULES: readonly RuleSet[] = [PMI_RULES];
 
 export type { RuleSet, StmtRule } from './types';

@@ -24,4 +24,24 @@ export interface RuleSet {
    * the loop body, the loop's condition (compact text) and the program, the tokens, or undefined.
    */
   readonly loops?: (body: readonly Item[], cond: string, program: string, line: number) => Token[] | undefined;
+  /**
+   * Condition operands whose meaning depends on the function they are in (a local such as `r`
+   * means one thing in each function): given the operand and the program, the atom or constant.
+   */
+  readonly programAtoms?: (text: string, program: string) => string | boolean | undefined;
+  /**
+   * `return <value>;` where the value is a step (`return __apic_accept_irq(...)`) or the result
+   * the model follows (`return true;` in a predicate): the tokens to emit before the return.
+   */
+  readonly returns?: (value: string, program: string, line: number) => Token[] | undefined;
+  /**
+   * A condition that calls a modelled function for its effect and tests its result
+   * (`if (reprogram_counter(pmc))`): the step to run first and the condition on its result.
+   */
+  /**
+   * Whether `continue` in this program ends one counter's pass of a loop the area unrolls (the
+   * loop body runs to the end of the function), so it reads as a return from that pass.
+   */
+  readonly continues?: (program: string) => boolean;
+  readonly condCalls?: (cond: string, program: string, line: number) => { readonly steps: readonly Token[]; readonly cond: string | boolean } | undefined;
 }
