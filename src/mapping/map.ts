@@ -10,7 +10,7 @@ import { ProgramSet } from '../model/program';
 import { Hunk, PatchLine } from '../patch';
 import { alignRegion, splice } from './align';
 import { SourceLine, lex, structure } from './csource';
-import { fragments, functionHeader } from './functions';
+import { Fragment, fragments, functionHeader } from './functions';
 import { recognize } from './recognize';
 import { Token, flatten, rebuild, tokenKey } from './tokens';
 
@@ -68,11 +68,19 @@ export interface MappedHunk {
   readonly notes: readonly string[];
 }
 
-function sides(lines: readonly PatchLine[]): { base: SourceLine[]; patched: SourceLine[] } {
-  return {
-    base: lines.filter((l) => l.kind !== '+').map((l) => ({ text: l.text, line: l.line })),
-    patched: lines.filter((l) => l.kind !== '-').map((l) => ({ text: l.text, line: l.line })),
-  };
+function sides(f: Fragment): { base: SourceLine[]; patched: SourceLine[] } {
+  return { base: bodyOf(f.name, f.base), patched: bodyOf(f.name, f.patched) };
+}
+
+/** A side's lines without the function's own header (up to its `{`), which is no statement. */
+function bodyOf(name: string | null, lines: readonly PatchLine[]): SourceLine[] {
+  const out = lines.map((l) => ({ text: l.text, line: l.line }));
+  const h = name ? out.findIndex((l) => !/^\s/.test(l.text) && functionHeader(l.text) === name) : -1;
+  if (h < 0) return out;
+  const open = out.findIndex((l, k) => k >= h && l.text.includes('{'));
+  if (open < 0) return out.slice(0, h);
+  const rest = out[open]!.text.slice(out[open]!.text.indexOf('{') + 1);
+  return [...out.slice(0, h), ...(rest.trim() ? [{ text: rest, line: out[open]!.line }] : []), ...out.slice(open + 1)];
 }
 
 function labelsOf(programs: ProgramSet, name: string, extra: readonly Token[]): Set<string> {
@@ -94,7 +102,8 @@ function readSide(lines: readonly SourceLine[], program: string, programs: Progr
   const toks = lex(lines);
   const items = structure(toks);
   const hunkLabels = items.flatMap((it) => (it.k === 'label' ? [{ t: 'label' as const, name: it.name }] : []));
-  const r = recognize(items, program, labelsOf(programs, program, hunkLabels));
+  const indent = new Map(lines.map((l) => [l.line, indentation(l.text)]));
+  const r = recognize(items, program, labelsOf(programs, program, hunkLabels), (line) => indent.get(line));
   return {
     tokens: r.tokens,
     unmodelled: r.unmodelled,
@@ -103,6 +112,17 @@ function readSide(lines: readonly SourceLine[], program: string, programs: Progr
     codeLines: new Set(toks.map((t) => t.line)),
     itemStarts: items.map((it) => it.line).sort((a, b) => a - b),
   };
+}
+
+/** Columns of leading whitespace (a tab to the next multiple of 8); undefined for a blank line. */
+function indentation(text: string): number | undefined {
+  let col = 0;
+  for (const c of text) {
+    if (c === '\t') col = (Math.floor(col / 8) + 1) * 8;
+    else if (c === ' ') col++;
+    else return col;
+  }
+  return undefined;
 }
 
 /** The statement a line belongs to: the last one starting at or before it. */
@@ -129,7 +149,7 @@ export function mapHunk(hunk: Hunk, programs: ProgramSet): MappedHunk {
     const changedHere = f.lines.filter((l) => l.kind !== ' ');
     const file = hunk.file || 'a file the hunk does not name';
     const where = f.name ? `${f.name}() in ${file}` : `file scope of ${file}`;
-    const whole = wholeFunction(f.name, f.lines);
+    const whole = wholeFunction(f);
     if (whole && ((whole.kind === 'added' && !program && KNOWN_PROGRAMS.has(f.name!)) || (whole.kind === 'removed' && program === f.name))) {
       // A function added or removed as a whole: its program appears or goes.
       const side = readSide(whole.body, f.name!, programs);
@@ -148,6 +168,8 @@ export function mapHunk(hunk: Hunk, programs: ProgramSet): MappedHunk {
     }
     if (!program) {
       const code = lex(changedHere.map((l) => ({ text: l.text, line: l.line })));
+      // Blank lines, comments or symbol exports between functions change nothing.
+      if (!f.name && changedHere.every((l) => /^\s*EXPORT_SYMBOL\w*\(\w+\);\s*$/.test(l.text) || !lex([{ text: l.text, line: l.line }]).length)) continue;
       if (code.length === 0 && f.name) {
         notes.push(`${where}: only comments change, in a function the model does not cover`);
       }
@@ -155,7 +177,7 @@ export function mapHunk(hunk: Hunk, programs: ProgramSet): MappedHunk {
       reasons.push(`${where} is not in the model`);
       continue;
     }
-    const { base, patched } = sides(f.lines);
+    const { base, patched } = sides(f);
     const b = readSide(base, program, programs);
     const p = readSide(patched, program, programs);
     if (b.blocked.length || p.blocked.length) {
@@ -213,20 +235,20 @@ export function mapHunk(hunk: Hunk, programs: ProgramSet): MappedHunk {
  * A function the hunk adds or removes whole: every changed line is on one side, and the
  * fragment runs from the function's header to its closing brace. Returns the body's lines.
  */
-function wholeFunction(name: string | null, lines: readonly PatchLine[]): { kind: 'added' | 'removed'; header: number; body: SourceLine[] } | undefined {
-  if (!name) return undefined;
-  const changed = lines.filter((l) => l.kind !== ' ');
-  if (!changed.length || changed.length !== lines.length) return undefined;
-  const kind = changed[0]!.kind;
-  if (changed.some((l) => l.kind !== kind)) return undefined;
+function wholeFunction(f: Fragment): { kind: 'added' | 'removed'; header: number; body: SourceLine[] } | undefined {
+  if (!f.name) return undefined;
+  // One side has none of the function's lines: it is added (or removed) whole.
+  const kind = f.base.length === 0 ? 'added' : f.patched.length === 0 ? 'removed' : undefined;
+  if (!kind) return undefined;
+  const lines = kind === 'added' ? f.patched : f.base;
   const first = lines[0]!;
-  if (functionHeader(first.text) !== name || /^\s/.test(first.text)) return undefined;
+  if (functionHeader(first.text) !== f.name || /^\s/.test(first.text)) return undefined;
   const open = lines.findIndex((l) => l.text.includes('{'));
   const close = lines.map((l) => /^\}\s*$/.test(l.text)).lastIndexOf(true);
   if (open < 0 || close <= open) return undefined;
   const after = lines[open]!.text.slice(lines[open]!.text.indexOf('{') + 1);
   const body = [...(after.trim() ? [{ text: after, line: lines[open]!.line }] : []), ...lines.slice(open + 1, close).map((l) => ({ text: l.text, line: l.line }))];
-  return { kind: kind === '+' ? 'added' : 'removed', header: first.line, body };
+  return { kind, header: first.line, body };
 }
 
 /**

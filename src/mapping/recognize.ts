@@ -400,9 +400,10 @@ const EXIT_LABELS = new Set(['cancel_injection', 'out']);
  * Translates the items of one function fragment into program tokens. `program` is the model
  * program the function is, for the few spellings whose meaning depends on it.
  */
-export function recognize(items: readonly Item[], program: string, labels: ReadonlySet<string>): Recognized {
+export function recognize(items: readonly Item[], program: string, labels: ReadonlySet<string>, indentOf?: (line: number) => number | undefined): Recognized {
   const out: Recognized = { tokens: [], unmodelled: [], inert: [], blocked: [] };
   let i = 0;
+  const closeAfter = braceless(items, indentOf);
 
   /** Parses one statement unit into `sink`. */
   const unit = (sink: Token[]): void => {
@@ -526,6 +527,8 @@ export function recognize(items: readonly Item[], program: string, labels: Reado
       // Otherwise the fragment ends inside the block: leave it open, as the program region is.
       return;
     }
+    // The fragment ends before the body: leave the block open, as the program region is.
+    if (i >= items.length) return;
     unit(sink);
     sink.push({ t: 'close' });
   };
@@ -621,6 +624,12 @@ export function recognize(items: readonly Item[], program: string, labels: Reado
     if (hasElse) sink.push({ t: 'else' }, ...elseTokens);
   };
 
+  if (closeAfter >= 0) {
+    // The fragment starts in the braceless body of an `if` it does not show: close that body
+    // where the indentation drops, as a `}` there would.
+    while (i <= closeAfter) unit(out.tokens);
+    out.tokens.push({ t: 'close', line: items[closeAfter]!.line });
+  }
   seq(out.tokens, false);
   // `pi_test_on(&new)` reads the ON value the preceding descriptor cmpxchg saw.
   const usesOnSeen = out.tokens.some((t) => t.t === 'if' && JSON.stringify(t.cond).includes('"on_seen"'));
@@ -630,6 +639,26 @@ export function recognize(items: readonly Item[], program: string, labels: Reado
     if (upd?.t === 'op' && !upd.args.includes('capture_on')) out.tokens[k] = { ...upd, args: [...upd.args, 'capture_on'] };
   }
   return out;
+}
+
+/**
+ * When a fragment starts with simple statements indented deeper than what follows them (the
+ * body of a braceless `if` whose head is before the hunk), the index of the last of them; -1
+ * otherwise, or without indentation.
+ */
+function braceless(items: readonly Item[], indentOf?: (line: number) => number | undefined): number {
+  if (!indentOf || !items.length) return -1;
+  const simple = (it: Item) => it.k === 'stmt' || it.k === 'return' || it.k === 'break' || it.k === 'continue' || it.k === 'goto';
+  const d0 = indentOf(items[0]!.line);
+  if (d0 === undefined || !simple(items[0]!)) return -1;
+  for (let j = 1; j < items.length; j++) {
+    const it = items[j]!;
+    const d = indentOf(it.line);
+    if (d === undefined) return -1;
+    if (d < d0) return it.k === 'close' || it.k === 'else' ? -1 : j - 1;
+    if (!simple(it) || d > d0) return -1;
+  }
+  return -1;
 }
 
 /** `if (!kvm_vcpu_trigger_posted_interrupt(vcpu)) kvm_vcpu_kick(vcpu);` in kernels whose trigger returned bool. */

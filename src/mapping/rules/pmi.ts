@@ -131,7 +131,7 @@ const ATOMS: readonly (readonly [RegExp, string | boolean])[] = [
   [/^kvm_arch_interrupt_allowed\(vcpu\)$/, 'kvm_arch_interrupt_allowed'],
   [/^kvm_cpu_has_interrupt\(vcpu\)$/, 'kvm_cpu_has_interrupt'],
   // kvm_vcpu_has_events()'s other wake events, none of which the PMI scenarios raise.
-  [/^(?:kvm_guest_apic_has_interrupt\(vcpu\)|kvm_apic_has_pending_init_or_sipi\(vcpu\)|vcpu->arch\.pv\.pv_unhalted|kvm_is_exception_pending\(vcpu\)|vcpu->arch\.exception\.pending|vcpu->arch\.smi_pending|kvm_hv_has_stimer_pending\(vcpu\)|kvm_xen_has_pending_events\(vcpu\)|kvm_x86_ops\.nested_ops->has_events|kvm_test_request\(KVM_REQ_(?:SMI|UPDATE_PROTECTED_GUEST_STATE),vcpu\))$/, false],
+  [/^(?:kvm_guest_apic_has_interrupt\(vcpu\)|kvm_apic_has_pending_init_or_sipi\(vcpu\)|kvm_apic_has_events\(vcpu\)|kvm_x86_ops\.nested_ops->hv_timer_pending|vcpu->arch\.pv\.pv_unhalted|kvm_is_exception_pending\(vcpu\)|vcpu->arch\.exception\.pending|vcpu->arch\.smi_pending|kvm_hv_has_stimer_pending\(vcpu\)|kvm_xen_has_pending_events\(vcpu\)|kvm_x86_ops\.nested_ops->has_events|kvm_test_request\(KVM_REQ_(?:SMI|UPDATE_PROTECTED_GUEST_STATE),vcpu\))$/, false],
   [/^list_empty_careful\(&vcpu->async_pf\.done\)$/, true],
   [/^rflags&X86_EFLAGS_TF$/, false],
 ];
@@ -139,8 +139,8 @@ const ATOMS: readonly (readonly [RegExp, string | boolean])[] = [
 /** Operands whose meaning depends on the function (locals, the counter pointer). */
 function programAtoms(text: string, program: string): string | boolean | undefined {
   if (text === 'r' && program === 'kvm_apic_local_deliver') return 'apic_accepted';
-  // kvm_skip_emulated_instruction(): `if (unlikely(!r)) return 0;` -- skipping succeeds.
-  if (text === 'r' && program === 'kvm_skip_emulated_instruction') return true;
+  // kvm_skip_emulated_instruction(): `if (unlikely(!r)) return 0;`
+  if (text === 'r' && program === 'kvm_skip_emulated_instruction') return 'skip_emulated_instruction_ok';
   // A valid counter with a perf event, in the loops over counters.
   if ((text === 'pmc' || text === 'pmc->perf_event') && /^(?:kvm_pmu_handle_event|kvm_pmu_trigger_event|__kvm_perf_overflow|reprogram_counter)$/.test(program)) return true;
   if (program === 'kvm_pmu_trigger_event' && /^(?:kvm_pmu_has_perf_global_ctrl\(pmu\)|bitmap_and\(bitmap,pmu->all_valid_pmc_idx,\(unsigned long\*\)&pmu->global_ctrl,X86_PMC_IDX_MAX\))$/.test(text)) return true;

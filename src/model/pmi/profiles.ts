@@ -45,7 +45,7 @@ const V5_15: Source = {
   // 5.15 spells the second call kvm_vcpu_halt(); it is kvm_emulate_halt_noskip() from 5.17.
   kvm_emulate_halt: 'kvm_skip_emulated_instruction, kvm_emulate_halt_noskip',
   kvm_emulate_halt_noskip: 'set_mp_state(HALTED)',
-  kvm_skip_emulated_instruction: 'skip_emulated_instruction',
+  kvm_skip_emulated_instruction: 'skip_emulated_instruction, if !skip_emulated_instruction_ok { return }',
 };
 
 // ------------------------------------------------------------------ v5.17: emulated instructions count, one overflow callback
@@ -55,7 +55,7 @@ const V5_17: Source = {
   kvm_perf_overflow: '__kvm_perf_overflow',
   __kvm_perf_overflow:
     'if test_and_set_bit.reprogram_pmi { return }, set_global_status, kvm_make_request(KVM_REQ_PMU), if !pmc_intr { return }, if in_pmi && !kvm_handling_nmi_from_guest { irq_work_queue } else { kvm_make_request(KVM_REQ_PMI) }',
-  kvm_skip_emulated_instruction: 'skip_emulated_instruction, kvm_pmu_trigger_event',
+  kvm_skip_emulated_instruction: 'skip_emulated_instruction, if !skip_emulated_instruction_ok { return }, kvm_pmu_trigger_event',
   // `continue` in the loop body ends that counter's pass: a return from the unrolled body.
   kvm_pmu_trigger_event: 'for_each_pmc, if !pmc_is_enabled || !pmc_speculative_in_use { return }, if eventsel_match_perf_hw_id && cpl_is_matched { kvm_pmu_incr_counter }',
   // `prev_count = pmc->counter; pmc->counter = (pmc->counter + 1) & pmc_bitmask(pmc);
@@ -73,7 +73,12 @@ const V6_2: Source = {
   __kvm_perf_overflow: `${PEBS_BRANCH}, if !pmc_intr || skip_pmi { return }, if in_pmi && !kvm_handling_nmi_from_guest { irq_work_queue } else { kvm_make_request(KVM_REQ_PMI) }`,
   kvm_perf_overflow: 'if test_and_set_bit.reprogram_pmi { return }, __kvm_perf_overflow, kvm_make_request(KVM_REQ_PMU)',
   kvm_pmu_incr_counter: 'pmc_snapshot_prev_counter, pmc_counter_incr, kvm_pmu_request_counter_reprogram',
-  reprogram_counter: 'pmc_pause_counter, if pmc_counter_below_prev_counter { __kvm_perf_overflow }, label reprogram_complete, clear_reprogram_pmi, pmc_clear_prev_counter',
+  reprogram_counter: `
+    pmc_pause_counter,
+    if !pmc_speculative_in_use || !pmc_is_enabled { goto reprogram_complete },
+    if !pmc_event_is_allowed { goto reprogram_complete },
+    if pmc_counter_below_prev_counter { __kvm_perf_overflow },
+    label reprogram_complete, clear_reprogram_pmi, pmc_clear_prev_counter`,
 };
 
 // ------------------------------------------------------------------ v6.5: the code seed 001 was written against
@@ -109,7 +114,7 @@ const V6_9: Source = {
   kvm_apic_local_deliver:
     'kvm_lapic_get_reg, if kvm_apic_hw_enabled && !reg_masked { __apic_accept_irq, if apic_accepted && lvt_is_lvtpc && guest_cpuid_is_intel_compatible { lvtpc_set_masked }, return }, return',
   kvm_pmu_incr_counter: 'pmc_emulated_counter_incr, kvm_pmu_request_counter_reprogram',
-  reprogram_counter: 'pmc_pause_counter(emulated), if emulate_overflow { __kvm_perf_overflow }',
+  reprogram_counter: 'pmc_pause_counter(emulated), if !pmc_event_is_allowed { return }, if emulate_overflow { __kvm_perf_overflow }',
   kvm_pmu_handle_event: 'reprogram_pmi_snapshot, reprogram_pmi_clear_snapshot, for_each_snapshot_pmc, reprogram_counter, if reprogram_counter_failed { set_reprogram_pmi }',
   kvm_pmu_trigger_event: 'for_each_pmc, if !eventsel_match_perf_hw_id || !pmc_event_is_allowed || !cpl_is_matched { return }, kvm_pmu_incr_counter',
 };

@@ -622,6 +622,7 @@ export const CONDS: Readonly<Record<string, CondEntry>> = {
     rule: 'kernel kvm_pmu_handle_event() (6.9+): for_each_set_bit over the snapshot',
     impl: (ctx) => pure(CONDS['pmc_in_snapshot']!.rule, eq(ref(ctx.locals.snapshot[pmc(ctx, 'bitmap').c.index]!), 1)),
   },
+  skip_emulated_instruction_ok: constant('kvm_x86_ops.skip_emulated_instruction() succeeded (r != 0)', true, 'skipping the intercepted instruction succeeds (no emulation failure)'),
   reprogram_counter_failed: constant('reprogram_counter() returned an error', false, 'perf event creation does not fail in the scenarios'),
 
   // ---------------------------------------------------------------- local APIC
