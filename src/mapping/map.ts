@@ -6,7 +6,7 @@
 import { diffArrays } from 'diff';
 import { ModelError } from '../model/errors';
 import { AREAS } from '../model/registry';
-import { ProgramSet } from '../model/program';
+import { ProgramSet, namesIn } from '../model/program';
 import { Hunk, PatchLine } from '../patch';
 import { alignRegion, splice } from './align';
 import { SourceLine, lex, structure } from './csource';
@@ -410,7 +410,14 @@ export function applyEdits(programs: ProgramSet, edits: readonly ProgramEdit[], 
       throw new ModelError(`cannot read the added function ${name}: ${(err as Error).message}`);
     }
   }
-  for (const name of removed) delete out[name];
+  // A removed function goes, unless a program still calls it: then it runs as an empty body.
+  const called = new Set(Object.values(out).flatMap((p) => [...namesIn(p).ops]));
+  for (const name of removed) {
+    if (called.has(name)) {
+      out[name] = [];
+      notes.push(`${name}() is removed but still called: it runs as an empty function`);
+    } else delete out[name];
+  }
   return { programs: out, notes };
 }
 

@@ -191,6 +191,17 @@ describe('seed 001: at most one PMI per VM-exit, and LVTPC masking', () => {
       for (const s of SCENARIOS) assert.deepEqual(verdicts(sim(s, '6.5', { kvm_apic_local_deliver: before })), verdicts(sim(s, '6.5', { kvm_apic_local_deliver: after })), s);
     });
 
+    it('fad505b2cb83 (6.7, PMI requests before NMI requests): the NMI a PMI queues is injected on the same entry, no cancelled entries', () => {
+      for (const s of SCENARIOS) {
+        // Before it, each accepted PMI cost one cancelled entry (one, on an AMD guest whose LVTPC stays masked).
+        const before = sim(s, '6.6').counters!;
+        assert.equal(before['cancelledEntries'], before['pmisAccepted'], s);
+        assert.ok(before['cancelledEntries']! > 0, s);
+        assert.equal(sim(s, '6.7').counters?.['cancelledEntries'], 0, s);
+        assert.deepEqual(verdicts(sim(s, '6.7')), verdicts(sim(s, '6.6')), s);
+      }
+    });
+
     it('process_nmi() keeps one NMI in service and one latched: a third PMI in the handler is dropped, not queued', () => {
       // With no masking and overflows inside the handler, at most one NMI ever waits behind the
       // one in service (nmi_pending <= 1 whenever the handler runs).

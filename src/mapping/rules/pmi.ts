@@ -51,7 +51,7 @@ const STATEMENTS: readonly StmtRule[] = [
   { re: /^vcpu->arch\.nmi_pending=min\(vcpu->arch\.nmi_pending,limit\)$/, make: () => 'nmi_pending_clamp' },
   { re: /^vcpu->arch\.nmi_pending--$/, make: () => 'nmi_pending_dec' },
   // pmu.c: overflow.
-  { re: /^__set_bit\(pmc->idx,(?:\(unsigned long\*\))?&pmu->global_status\)$/, make: () => 'set_global_status' },
+  { re: RE(String.raw`__set_bit\(pmc->idx,(?:\(unsigned long\*\))?&${PMU}->global_status\)`), make: () => 'set_global_status' },
   { re: RE(String.raw`irq_work_queue\(&${PMU}->irq_work\)`), make: () => 'irq_work_queue' },
   { re: /^(?:bool )?skip_pmi=(true|false)$/, make: (m) => ['skip_pmi', [m[1]!]] },
   { re: /^skip_pmi=__test_and_set_bit\(GLOBAL_STATUS_BUFFER_OVF_BIT,/, make: () => 'skip_pmi_buffer_ovf' },
