@@ -29,9 +29,9 @@ export type Item =
   | { readonly k: 'dowhile'; readonly cond: readonly CToken[]; readonly line: number }
   | { readonly k: 'open' | 'close'; readonly line: number }
   | { readonly k: 'label' | 'goto'; readonly name: string; readonly line: number }
-  | { readonly k: 'break' | 'continue'; readonly line: number }
-  /** `value` is the returned expression (compact), when there is one. */
-  | { readonly k: 'return'; readonly line: number; readonly value?: string };
+  /** `value`: the returned expression, compact, when there is one (`return r;` has `r`). */
+  | { readonly k: 'return'; readonly line: number; readonly value?: string }
+  | { readonly k: 'break' | 'continue'; readonly line: number };
 
 const PUNCT = ['->', '++', '--', '<<=', '>>=', '<<', '>>', '<=', '>=', '==', '!=', '&&', '||', '+=', '-=', '*=', '/=', '|=', '&=', '^=', '%=', '...', '::'];
 
@@ -184,8 +184,8 @@ export function structure(tokens: readonly CToken[]): Item[] {
     if (JUMPS.has(t.text)) {
       const end = skipPast(tokens, i, ';');
       if (t.text === 'return') {
-        const value = tokens.slice(i + 1, end).filter((x, k, all) => !(k === all.length - 1 && x.text === ';'));
-        items.push(value.length ? { k: 'return', line, value: compact(value) } : { k: 'return', line });
+        const value = compact(tokens.slice(i + 1, tokens[end - 1]?.text === ';' ? end - 1 : end));
+        items.push(value ? { k: 'return', line, value } : { k: 'return', line });
       } else items.push({ k: t.text as 'break' | 'continue', line });
       i = end;
       continue;

@@ -25,24 +25,45 @@ export function functionHeader(text: string): string | undefined {
 export interface Fragment {
   /** The function, or null for lines at file scope or in an unknown place. */
   readonly name: string | null;
+  /** Every line that belongs to the function on either side, in document order. */
   readonly lines: readonly PatchLine[];
+  /** The function's lines before the patch (context and `-`) and after it (context and `+`). */
+  readonly base: readonly PatchLine[];
+  readonly patched: readonly PatchLine[];
 }
 
-/** Splits a hunk's lines into runs that belong to one function each. */
+/**
+ * Splits a hunk's lines into the functions they belong to. The two sides are followed
+ * separately, so that a hunk replacing one function with another (git pairs their lines)
+ * attributes the removed lines to the old function and the added ones to the new.
+ */
 export function fragments(hunk: Hunk): Fragment[] {
   const indented = hunk.lines.some((l) => /^[\t ]+\S/.test(l.text));
-  let current: string | null = functionHeader(hunk.section) ?? null;
-  const out: { name: string | null; lines: PatchLine[] }[] = [];
-  const push = (name: string | null, l: PatchLine) => {
+  const start = functionHeader(hunk.section) ?? null;
+  const current = { base: start, patched: start };
+  const out: { name: string | null; lines: PatchLine[]; base: PatchLine[]; patched: PatchLine[] }[] = [];
+  const frag = (name: string | null) => {
+    // Consecutive runs keep their order; a function seen again later continues its fragment.
     const last = out.at(-1);
-    if (last && last.name === name) last.lines.push(l);
-    else out.push({ name, lines: [l] });
+    if (last && last.name === name) return last;
+    const seen = name !== null ? out.find((f) => f.name === name) : undefined;
+    if (seen) return seen;
+    const f = { name, lines: [], base: [], patched: [] };
+    out.push(f);
+    return f;
   };
   for (const l of hunk.lines) {
     const header = functionHeader(l.text);
-    if (header && !/^\s/.test(l.text)) current = header;
-    push(current, l);
-    if (indented && /^\}\s*(?:\/\*.*\*\/\s*)?$/.test(l.text)) current = null;
+    const sides: ('base' | 'patched')[] = l.kind === '-' ? ['base'] : l.kind === '+' ? ['patched'] : ['base', 'patched'];
+    const touched = new Set<ReturnType<typeof frag>>();
+    for (const side of sides) {
+      if (header && !/^\s/.test(l.text)) current[side] = header;
+      const f = frag(current[side]);
+      f[side].push(l);
+      touched.add(f);
+    }
+    for (const f of touched) f.lines.push(l);
+    if (indented && /^\}\s*(?:\/\*.*\*\/\s*)?$/.test(l.text)) for (const side of sides) current[side] = null;
   }
   return out;
 }
@@ -106,5 +127,5 @@ export function caseFragments(frag: Fragment, signatures: readonly (readonly [Re
     }
     push(current, l);
   }
-  return out;
+  return out.map((f) => ({ ...f, base: f.lines.filter((l) => l.kind !== '+'), patched: f.lines.filter((l) => l.kind !== '-') }));
 }

@@ -5,11 +5,12 @@
  */
 import { diffArrays } from 'diff';
 import { ModelError } from '../model/errors';
-import { ProgramSet } from '../model/program';
+import { AREAS } from '../model/registry';
+import { ProgramSet, namesIn } from '../model/program';
 import { Hunk, PatchLine } from '../patch';
 import { alignRegion, splice } from './align';
 import { SourceLine, lex, structure } from './csource';
-import { Fragment, caseFragments, fragments } from './functions';
+import { Fragment, caseFragments, fragments, functionHeader } from './functions';
 import { recognize } from './recognize';
 import { AREA_RULES } from './rules';
 import { Token, flatten, rebuild, tokenKey } from './tokens';
@@ -28,6 +29,9 @@ const AREA_ALIASES: Readonly<Record<string, string>> = Object.assign({}, ...AREA
 
 /** Functions whose switch cases are programs of their own (`function.CASE`), with their cases' signatures. */
 const CASE_FUNCTIONS: ReadonlyMap<string, readonly (readonly [RegExp, string])[]> = new Map(AREA_RULES.flatMap((r) => Object.entries(r.cases ?? {})));
+
+/** Every function some area models in some kernel: a patch that adds one adds its program. */
+const KNOWN_PROGRAMS: ReadonlySet<string> = new Set(AREAS.flatMap((a) => a.eras.flatMap((e) => Object.keys(e.programs))));
 
 export function programFor(fn: string | null, programs: ProgramSet): string | undefined {
   if (!fn) return undefined;
@@ -94,6 +98,8 @@ export interface ProgramEdit {
   readonly patched: readonly Token[];
   /** Placed anywhere in the program, not only after the previous edit (a single descriptor update). */
   readonly anywhere?: boolean;
+  /** The hunk adds the whole function (a program the profile lacks) or removes it. */
+  readonly whole?: 'added' | 'removed';
 }
 
 export interface MappedHunk {
@@ -109,11 +115,19 @@ export interface MappedHunk {
   readonly notes: readonly string[];
 }
 
-function sides(lines: readonly PatchLine[]): { base: SourceLine[]; patched: SourceLine[] } {
-  return {
-    base: lines.filter((l) => l.kind !== '+').map((l) => ({ text: l.text, line: l.line })),
-    patched: lines.filter((l) => l.kind !== '-').map((l) => ({ text: l.text, line: l.line })),
-  };
+function sides(f: Fragment): { base: SourceLine[]; patched: SourceLine[] } {
+  return { base: bodyOf(f.name, f.base), patched: bodyOf(f.name, f.patched) };
+}
+
+/** A side's lines without the function's own header (up to its `{`), which is no statement. */
+function bodyOf(name: string | null, lines: readonly PatchLine[]): SourceLine[] {
+  const out = lines.map((l) => ({ text: l.text, line: l.line }));
+  const h = name ? out.findIndex((l) => !/^\s/.test(l.text) && functionHeader(l.text) === name) : -1;
+  if (h < 0) return out;
+  const open = out.findIndex((l, k) => k >= h && l.text.includes('{'));
+  if (open < 0) return out.slice(0, h);
+  const rest = out[open]!.text.slice(out[open]!.text.indexOf('{') + 1);
+  return [...out.slice(0, h), ...(rest.trim() ? [{ text: rest, line: out[open]!.line }] : []), ...out.slice(open + 1)];
 }
 
 function labelsOf(programs: ProgramSet, name: string, extra: readonly Token[]): Set<string> {
@@ -135,7 +149,8 @@ function readSide(lines: readonly SourceLine[], program: string, programs: Progr
   const toks = lex(lines);
   const items = structure(toks);
   const hunkLabels = items.flatMap((it) => (it.k === 'label' ? [{ t: 'label' as const, name: it.name }] : []));
-  const r = recognize(items, program, labelsOf(programs, program, hunkLabels), new Set(Object.keys(programs)));
+  const indent = new Map(lines.map((l) => [l.line, indentation(l.text)]));
+  const r = recognize(items, program, labelsOf(programs, program, hunkLabels), { known: new Set(Object.keys(programs)), indentOf: (line) => indent.get(line) });
   return {
     tokens: isCaseProgram(program) ? breaksReturn(r.tokens) : r.tokens,
     unmodelled: r.unmodelled,
@@ -144,6 +159,17 @@ function readSide(lines: readonly SourceLine[], program: string, programs: Progr
     codeLines: new Set(toks.map((t) => t.line)),
     itemStarts: items.map((it) => it.line).sort((a, b) => a - b),
   };
+}
+
+/** Columns of leading whitespace (a tab to the next multiple of 8); undefined for a blank line. */
+function indentation(text: string): number | undefined {
+  let col = 0;
+  for (const c of text) {
+    if (c === '\t') col = (Math.floor(col / 8) + 1) * 8;
+    else if (c === ' ') col++;
+    else return col;
+  }
+  return undefined;
 }
 
 /** The statement a line belongs to: the last one starting at or before it. */
@@ -170,8 +196,27 @@ export function mapHunk(hunk: Hunk, programs: ProgramSet): MappedHunk {
     const changedHere = f.lines.filter((l) => l.kind !== ' ');
     const file = hunk.file || 'a file the hunk does not name';
     const where = fragmentPlace(f.name, file);
+    const whole = wholeFunction(f);
+    if (whole && ((whole.kind === 'added' && !program && KNOWN_PROGRAMS.has(f.name!)) || (whole.kind === 'removed' && program === f.name))) {
+      // A function added or removed as a whole: its program appears or goes.
+      const side = readSide(whole.body, f.name!, programs);
+      if (side.blocked.length) {
+        outside = true;
+        reasons.push(`${where}: ${side.blocked.map((x) => `\`${x.text}\` (line ${x.line})`).join(', ')} guards modelled steps but is not in the model`);
+        continue;
+      }
+      for (const u of side.unmodelled) if (!unmodelled.some((x) => x.line === u.line)) unmodelled.push(u);
+      behavioural = true;
+      const tokens = side.tokens;
+      edits.push({ program: f.name!, hunk: hunk.index, base: whole.kind === 'removed' ? tokens : [], patched: whole.kind === 'added' ? tokens : [], whole: whole.kind });
+      const steps = tokens.filter((t) => t.t !== 'open' && t.t !== 'close' && t.t !== 'else').map(tokenKey);
+      changes.push({ program: f.name!, line: whole.header, summary: `${f.name}() ${whole.kind}${steps.length ? `: ${steps.join(', ')}` : ''}` });
+      continue;
+    }
     if (!program) {
       const code = lex(changedHere.map((l) => ({ text: l.text, line: l.line })));
+      // Blank lines, comments or symbol exports between functions change nothing.
+      if (!f.name && changedHere.every((l) => /^\s*EXPORT_SYMBOL\w*\(\w+\);\s*$/.test(l.text) || !lex([{ text: l.text, line: l.line }]).length)) continue;
       if (code.length === 0 && f.name) {
         notes.push(`${where}: only comments change, in a function the model does not cover`);
       }
@@ -179,7 +224,7 @@ export function mapHunk(hunk: Hunk, programs: ProgramSet): MappedHunk {
       reasons.push(`${where} is not in the model`);
       continue;
     }
-    const { base, patched } = sides(f.lines);
+    const { base, patched } = sides(f);
     const b = readSide(base, program, programs);
     const p = readSide(patched, program, programs);
     if (b.blocked.length || p.blocked.length) {
@@ -234,6 +279,26 @@ export function mapHunk(hunk: Hunk, programs: ProgramSet): MappedHunk {
   if (!frags.length) reasons.push('no line of the hunk changes');
   const reason = status === 'modelled' ? null : status === 'no-behavioural-change' ? notes.join('; ') : reasons.join('; ');
   return { hunk, functions, status, reason, changes, edits, unmodelled, notes };
+}
+
+/**
+ * A function the hunk adds or removes whole: every changed line is on one side, and the
+ * fragment runs from the function's header to its closing brace. Returns the body's lines.
+ */
+function wholeFunction(f: Fragment): { kind: 'added' | 'removed'; header: number; body: SourceLine[] } | undefined {
+  if (!f.name) return undefined;
+  // One side has none of the function's lines: it is added (or removed) whole.
+  const kind = f.base.length === 0 ? 'added' : f.patched.length === 0 ? 'removed' : undefined;
+  if (!kind) return undefined;
+  const lines = kind === 'added' ? f.patched : f.base;
+  const first = lines[0]!;
+  if (functionHeader(first.text) !== f.name || /^\s/.test(first.text)) return undefined;
+  const open = lines.findIndex((l) => l.text.includes('{'));
+  const close = lines.map((l) => /^\}\s*$/.test(l.text)).lastIndexOf(true);
+  if (open < 0 || close <= open) return undefined;
+  const after = lines[open]!.text.slice(lines[open]!.text.indexOf('{') + 1);
+  const body = [...(after.trim() ? [{ text: after, line: lines[open]!.line }] : []), ...lines.slice(open + 1, close).map((l) => ({ text: l.text, line: l.line }))];
+  return { kind, header: first.line, body };
 }
 
 /**
@@ -354,7 +419,15 @@ export function describeChanges(program: string, base: readonly Token[], patched
 export function applyEdits(programs: ProgramSet, edits: readonly ProgramEdit[], side: 'base' | 'patched'): { programs: ProgramSet; notes: string[] } {
   const streams = new Map<string, { tokens: Token[]; from: number }>();
   const notes: string[] = [];
+  const added = new Map<string, readonly Token[]>();
+  const removed = new Set<string>();
   for (const e of edits) {
+    if (e.whole) {
+      // A whole function: only the patched side differs (the baseline has it or lacks it as is).
+      if (side === 'patched' && e.whole === 'added') added.set(e.program, e.patched);
+      if (side === 'patched' && e.whole === 'removed') removed.add(e.program);
+      continue;
+    }
     let s = streams.get(e.program);
     if (!s) {
       s = { tokens: flatten(programs[e.program] ?? []), from: 0 };
@@ -400,6 +473,21 @@ export function applyEdits(programs: ProgramSet, edits: readonly ProgramEdit[], 
     } catch (err) {
       throw new ModelError(`cannot rebuild ${name} after the hunk: ${(err as Error).message}`);
     }
+  }
+  for (const [name, tokens] of added) {
+    try {
+      out[name] = rebuild(tokens);
+    } catch (err) {
+      throw new ModelError(`cannot read the added function ${name}: ${(err as Error).message}`);
+    }
+  }
+  // A removed function goes, unless a program still calls it: then it runs as an empty body.
+  const called = new Set(Object.values(out).flatMap((p) => [...namesIn(p).ops]));
+  for (const name of removed) {
+    if (called.has(name)) {
+      out[name] = [];
+      notes.push(`${name}() is removed but still called: it runs as an empty function`);
+    } else delete out[name];
   }
   return { programs: out, notes };
 }

@@ -118,6 +118,9 @@ function classifyStmt(text: string, program: string, line: number): StmtClass {
     const [name, args] = typeof made === 'string' ? [made, []] : made;
     return { kind: 'steps', tokens: [op(name, args, line)] };
   }
+  // Other areas' inert statements come first: some of them call a kvm_x86_ops hook (a counter
+  // lookup, an LBR freeze) that is not a step of any model.
+  for (const [re, why] of rulesFor(program).flatMap((r) => r.inert ?? [])) if (re.test(text)) return { kind: 'inert', why };
   // kvm_x86_ops hooks, in all their spellings.
   const hook = x86Op(text);
   if (hook) {
@@ -135,7 +138,7 @@ function classifyStmt(text: string, program: string, line: number): StmtClass {
     if (name) return { kind: 'steps', tokens: [op(name, [], line)] };
     return { kind: 'unmodelled' };
   }
-  for (const [re, why] of [...INERT, ...rulesFor(program).flatMap((r) => r.inert ?? [])]) if (re.test(text)) return { kind: 'inert', why };
+  for (const [re, why] of INERT) if (re.test(text)) return { kind: 'inert', why };
   if (HOOK_PROGRAMS.has(program)) for (const [re, why] of INERT_IN_HOOKS) if (re.test(text)) return { kind: 'inert', why };
   return { kind: 'unmodelled' };
 }
@@ -210,7 +213,16 @@ function atomOf(text: string, program: string): CExpr {
   // kvm_check_request(REQ, vcpu) / kvm_test_request(REQ, vcpu), for requests some area follows.
   const req = /^kvm_(check|test)_request\((KVM_REQ_\w+),vcpu\)$/.exec(text);
   if (req && isModelledRequest(req[2]!)) return { k: 'atom', name: `kvm_${req[1]}_request.${req[2]}` };
-  for (const [re, v] of [...ATOMS, ...rulesFor(program).flatMap((r) => r.atoms)]) {
+  const rules = rulesFor(program);
+  if (program) {
+    for (const r of rules) {
+      const v = r.programAtoms?.(text, program);
+      if (v === undefined) continue;
+      if (typeof v === 'boolean') return { k: 'const', v };
+      return v.startsWith('!') ? { k: 'not', e: { k: 'atom', name: v.slice(1) } } : { k: 'atom', name: v };
+    }
+  }
+  for (const [re, v] of [...ATOMS, ...rules.flatMap((r) => r.atoms)]) {
     if (!re.test(text)) continue;
     if (typeof v === 'boolean') return { k: 'const', v };
     return v.startsWith('!') ? { k: 'not', e: { k: 'atom', name: v.slice(1) } } : { k: 'atom', name: v };
@@ -352,7 +364,10 @@ function toCond(e: CExpr): Cond {
 /** A condition as the model sees it: a Cond, a constant, or the text it could not read. */
 export type CondResult = { readonly kind: 'cond'; readonly cond: Cond } | { readonly kind: 'const'; readonly value: boolean } | { readonly kind: 'unknown'; readonly parts: readonly string[] };
 
-/** `program` scopes the atoms of areas that own their programs (see RuleSet.owns). */
+/**
+ * `program` scopes the atoms of areas that own their programs (see RuleSet.owns) and lets area
+ * rules read operands that mean something only in that function.
+ */
 export function readCondition(tokens: readonly CToken[], program = ''): CondResult {
   const e = renameAtom(simplify(parseCExpr(tokens, program)), 'requests_pending', 'kvm_request_pending');
   if (e.k === 'const') return { kind: 'const', value: e.v };
@@ -418,9 +433,18 @@ const EXIT_LABELS = new Set(['cancel_injection', 'out']);
  * Translates the items of one function fragment into program tokens. `program` is the model
  * program the function is, for the few spellings whose meaning depends on it.
  */
-export function recognize(items: readonly Item[], program: string, labels: ReadonlySet<string>, known?: ReadonlySet<string>): Recognized {
+export interface RecognizeOptions {
+  /** The programs the profile has: a call of a function outside them is not modelled. */
+  readonly known?: ReadonlySet<string>;
+  /** The indentation of a line of the fragment, to close a braceless body it starts inside. */
+  readonly indentOf?: (line: number) => number | undefined;
+}
+
+export function recognize(items: readonly Item[], program: string, labels: ReadonlySet<string>, opts: RecognizeOptions = {}): Recognized {
+  const { known, indentOf } = opts;
   const out: Recognized = { tokens: [], unmodelled: [], inert: [], blocked: [] };
   let i = 0;
+  const closeAfter = braceless(items, indentOf);
   // Scope-based locks (`guard(mutex)(&l)`, `scoped_guard(mutex, &l)`): each is released, as the
   // kernel's cleanup attribute does, where control leaves its block. `depth` counts the blocks
   // opened inside the fragment; a block that opened before it closes at depth 0.
@@ -504,16 +528,13 @@ export function recognize(items: readonly Item[], program: string, labels: Reado
         return;
       }
       case 'return':
-        // The returned value is computed first (a call, an error code an area follows), then the
-        // guards are released.
-        if (it.value) {
-          for (const r of rulesFor(program)) {
-            const ts = r.returns?.(it.value, program, it.line);
-            if (ts) {
-              sink.push(...ts);
-              break;
-            }
-          }
+        // The returned value is computed first (a call, an error code or a result an area
+        // follows), then the guards are released.
+        if (it.value !== undefined) {
+          const before = rulesFor(program)
+            .map((r) => r.returns?.(it.value!, program, it.line))
+            .find((x) => x);
+          if (before) sink.push(...before);
         }
         unlocks(sink, () => true, false);
         sink.push({ t: 'return', line: it.line });
@@ -525,7 +546,8 @@ export function recognize(items: readonly Item[], program: string, labels: Reado
         return;
       }
       case 'continue':
-        out.unmodelled.push({ line: it.line, text: 'continue' });
+        if (rulesFor(program).some((r) => r.continues?.(program))) sink.push({ t: 'return', line: it.line });
+        else out.unmodelled.push({ line: it.line, text: 'continue' });
         return;
       case 'if':
         ifStatement(it, sink);
@@ -553,7 +575,7 @@ export function recognize(items: readonly Item[], program: string, labels: Reado
         const tail = items[i];
         if (tail?.k === 'dowhile') {
           i++;
-          for (const r of AREA_RULES) {
+          for (const r of rulesFor(program)) {
             const ts = r.loops?.(items.slice(start, i - 1), compact(tail.cond), program, it.line);
             if (ts) {
               sink.push(...ts);
@@ -596,6 +618,8 @@ export function recognize(items: readonly Item[], program: string, labels: Reado
       depth--;
       return;
     }
+    // The fragment ends before the body: leave the block open, as the program region is.
+    if (i >= items.length) return;
     unit(sink);
     closeBlock(sink);
     depth--;
@@ -658,7 +682,17 @@ export function recognize(items: readonly Item[], program: string, labels: Reado
       out.unmodelled.push({ line: it.line, text: `if (${condText}) (delivery to a nested guest)` });
       return;
     }
-    const c = readCondition(it.cond, program);
+    // A condition that calls a modelled function for its effect: the call is a step, then the
+    // result is tested.
+    const called = rulesFor(program)
+      .map((r) => r.condCalls?.(condText, program, it.line))
+      .find((x) => x);
+    if (called) sink.push(...called.steps);
+    const c: CondResult = called
+      ? typeof called.cond === 'boolean'
+        ? { kind: 'const', value: called.cond }
+        : { kind: 'cond', cond: called.cond.startsWith('!') ? { k: 'not', c: { k: 'atom', name: called.cond.slice(1) } } : { k: 'atom', name: called.cond } }
+      : readCondition(it.cond, program);
     const thenTokens: Token[] = [];
     body(thenTokens);
     const elseTokens: Token[] = [];
@@ -685,6 +719,12 @@ export function recognize(items: readonly Item[], program: string, labels: Reado
     if (hasElse) sink.push({ t: 'else' }, ...elseTokens);
   };
 
+  if (closeAfter >= 0) {
+    // The fragment starts in the braceless body of an `if` it does not show: close that body
+    // where the indentation drops, as a `}` there would.
+    while (i <= closeAfter) unit(out.tokens);
+    out.tokens.push({ t: 'close', line: items[closeAfter]!.line });
+  }
   seq(out.tokens, false);
   // A call of a function the profile has no program for: the model cannot run it.
   if (known) {
@@ -703,6 +743,26 @@ export function recognize(items: readonly Item[], program: string, labels: Reado
     if (upd?.t === 'op' && !upd.args.includes('capture_on')) out.tokens[k] = { ...upd, args: [...upd.args, 'capture_on'] };
   }
   return out;
+}
+
+/**
+ * When a fragment starts with simple statements indented deeper than what follows them (the
+ * body of a braceless `if` whose head is before the hunk), the index of the last of them; -1
+ * otherwise, or without indentation.
+ */
+function braceless(items: readonly Item[], indentOf?: (line: number) => number | undefined): number {
+  if (!indentOf || !items.length) return -1;
+  const simple = (it: Item) => it.k === 'stmt' || it.k === 'return' || it.k === 'break' || it.k === 'continue' || it.k === 'goto';
+  const d0 = indentOf(items[0]!.line);
+  if (d0 === undefined || !simple(items[0]!)) return -1;
+  for (let j = 1; j < items.length; j++) {
+    const it = items[j]!;
+    const d = indentOf(it.line);
+    if (d === undefined) return -1;
+    if (d < d0) return it.k === 'close' || it.k === 'else' ? -1 : j - 1;
+    if (!simple(it) || d > d0) return -1;
+  }
+  return -1;
 }
 
 /** `if (!kvm_vcpu_trigger_posted_interrupt(vcpu)) kvm_vcpu_kick(vcpu);` in kernels whose trigger returned bool. */

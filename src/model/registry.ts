@@ -6,8 +6,9 @@ import { Area } from './areas';
 import { ModelError } from './errors';
 import { IPIV_AREA } from './ipiv';
 import { PI_AREA } from './pi';
+import { PMI_AREA } from './pmi';
 
-export const AREAS: readonly AreaDefinition[] = [PI_AREA as AreaDefinition, IPIV_AREA as AreaDefinition];
+export const AREAS: readonly AreaDefinition[] = [PI_AREA as AreaDefinition, PMI_AREA as AreaDefinition, IPIV_AREA as AreaDefinition];
 
 export function areaById(id: Area): AreaDefinition {
   const a = AREAS.find((x) => x.id === id);

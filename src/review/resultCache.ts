@@ -42,9 +42,19 @@ export function resultKey(profile: Profile, scenario: Scenario, programs: Progra
     .update('\u0000')
     .update(JSON.stringify(profile.toggles[scenario.area] ?? null))
     .update('\u0000')
-    .update(JSON.stringify(programs, (k: string, v: unknown) => (k === 'line' ? undefined : v)))
+    .update(JSON.stringify(canonical(programs), (k: string, v: unknown) => (k === 'line' ? undefined : v)))
     .digest('hex');
   return `${profile.id}/${hash}`;
+}
+
+/**
+ * Programs as the key sees them: a `return` that ends a program is dropped (it compiles to no
+ * step, so the explored model is the same), as a mapped `break` out of a switch case leaves one.
+ */
+function canonical(programs: ProgramSet): ProgramSet {
+  const out: Record<string, ProgramSet[string]> = {};
+  for (const [name, p] of Object.entries(programs)) out[name] = p && p.length && p[p.length - 1]!.k === 'return' ? p.slice(0, -1) : p;
+  return out;
 }
 
 /** A stored result, its traces pointing at the lines of `programs`. */

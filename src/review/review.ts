@@ -10,7 +10,7 @@
 import { CounterValues } from '../model/counters';
 import { InputError, RaceLensError } from '../model/errors';
 import { CancelSignal, PropertyStatus } from '../model/explore';
-import { Program, ProgramSet } from '../model/program';
+import { ProgramSet } from '../model/program';
 import { PROFILES, Profile, profileByDate, profileByVersion, UPSTREAM } from '../model/profiles';
 import { PROPERTY_INFO, explainViolation } from '../model/properties';
 import { SCENARIOS, Scenario } from '../model/scenarios';
@@ -149,8 +149,8 @@ class Runner {
   private model(key: string, scenario: Scenario, programs: ProgramSet): Model {
     let m = this.models.get(key);
     if (!m) {
-      // The programs are complete sets; hand them over as overrides of the profile.
-      m = buildModel(scenario, this.profile, programs as Record<string, Program>);
+      // The programs are complete sets (a patch may add or remove a function): they replace the profile's.
+      m = buildModel(scenario, { ...this.profile, programs });
       this.models.set(key, m);
     }
     return m;
@@ -174,7 +174,7 @@ class Runner {
     if (!r) {
       if (this.opts.signal?.aborted) throw new RaceLensError('review cancelled');
       const model = this.model(key, scenario, programs);
-      r = simulateModel(model, scenario, this.profile, programs as Record<string, Program>, {
+      r = simulateModel(model, scenario, this.profile, {}, {
         ...(this.opts.maxStates ? { maxStates: this.opts.maxStates } : {}),
         ...(this.opts.timeoutMs ? { maxMs: this.opts.timeoutMs } : {}),
         ...(this.opts.signal ? { signal: this.opts.signal } : {}),

@@ -23,19 +23,27 @@ function summary(r: Review): { findings: string[]; hunks: string[] } {
 const PROFILE_OF: Record<string, string> = { upstream: 'upstream', '5.19': '5.19', '4.9': '4.9' };
 const profileFor = (id: string) => PROFILE_OF[id.split('-')[0]!] ?? 'upstream';
 
+/**
+ * Upstream patches to vcpu_enter_guest also run the PMI scenarios (they share the program). In
+ * pmi-halted the model finds, on both sides, a halted vCPU asleep with a PMI owed: the HLT KVM
+ * emulates overflows a counter into KVM_REQ_PMU, which kvm_vcpu_has_events() does not check
+ * (see seed001.test.ts).
+ */
+const PMI_HALTED = 'still-violated:vcpu-wakeup';
+
 /** What the model concludes for each fixture: the properties it changes, and how. */
 const EXPECTED: Record<string, string[]> = {
   // local_irq_disable() after the sync: a notification in between is acknowledged in the host.
-  'upstream-irq-after-sync': ['introduced:pi-delivery'],
+  'upstream-irq-after-sync': ['introduced:pi-delivery', PMI_HALTED],
   // The sync before IN_GUEST_MODE: a post in between sees OUTSIDE_GUEST_MODE and sends nothing.
-  'upstream-sync-before-mode': ['introduced:pi-delivery'],
+  'upstream-sync-before-mode': ['introduced:pi-delivery', PMI_HALTED],
   // Without the sync, a post that found the vCPU outside the guest waits for the next exit.
-  'upstream-drop-sync': ['introduced:pi-delivery'],
+  'upstream-drop-sync': ['introduced:pi-delivery', PMI_HALTED],
   // The exit check before IN_GUEST_MODE misses a request raised in between.
-  'upstream-exit-check-before-mode': ['introduced:pi-delivery', 'introduced:request-before-entry'],
+  'upstream-exit-check-before-mode': ['introduced:pi-delivery', 'introduced:request-before-entry', PMI_HALTED],
   'upstream-comment-only': [],
   // A barrier changes nothing under sequential consistency.
-  'upstream-add-smp-mb': [],
+  'upstream-add-smp-mb': [PMI_HALTED],
   // Seed 000's question: a preempted vCPU is still runnable and arms the wakeup vector later.
   '5.19-preempted-skip': [],
   '5.19-honour-sn-in-posting': [],

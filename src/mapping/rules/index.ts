@@ -3,8 +3,9 @@
  * recognize.ts). One import per area.
  */
 import { IPIV_RULES } from './ipiv';
+import { PMI_RULES } from './pmi';
 import { RuleSet } from './types';
 
-export const AREA_RULES: readonly RuleSet[] = [IPIV_RULES];
+export const AREA_RULES: readonly RuleSet[] = [PMI_RULES, IPIV_RULES];
 
 export type { RuleSet, StmtRule } from './types';

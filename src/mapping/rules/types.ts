@@ -31,8 +31,9 @@ export interface RuleSet {
    */
   readonly loops?: (body: readonly Item[], cond: string, program: string, line: number) => Token[] | undefined;
   /**
-   * `return <value>;`: the steps that compute the value before the function returns (a call, or
-   * the error code the caller tests), or undefined when the value is not the area's concern.
+   * `return <value>;`: the steps that compute the value before the function returns (a call,
+   * `return __apic_accept_irq(...)`; the error code the caller tests; the result a predicate
+   * the model follows returns, `return true;`), or undefined when it is not the area's concern.
    */
   readonly returns?: (value: string, program: string, line: number) => Token[] | undefined;
   /**
@@ -50,4 +51,19 @@ export interface RuleSet {
    * that case touches) they mention, if exactly one does; otherwise to the function.
    */
   readonly cases?: Readonly<Record<string, readonly (readonly [RegExp, string])[]>>;
+  /**
+   * Condition operands whose meaning depends on the function they are in (a local such as `r`
+   * means one thing in each function): given the operand and the program, the atom or constant.
+   */
+  readonly programAtoms?: (text: string, program: string) => string | boolean | undefined;
+  /**
+   * Whether `continue` in this program ends one counter's pass of a loop the area unrolls (the
+   * loop body runs to the end of the function), so it reads as a return from that pass.
+   */
+  readonly continues?: (program: string) => boolean;
+  /**
+   * A condition that calls a modelled function for its effect and tests its result
+   * (`if (reprogram_counter(pmc))`): the step to run first and the condition on its result.
+   */
+  readonly condCalls?: (cond: string, program: string, line: number) => { readonly steps: readonly Token[]; readonly cond: string | boolean } | undefined;
 }

@@ -165,15 +165,22 @@ const V5_19: Source = {
   vmx_vcpu_pi_put: 'if !vmx_needs_pi_wakeup { return }, if kvm_vcpu_is_blocking && !vmx_interrupt_blocked { pi_enable_wakeup_handler }, if preempted { pi_set_sn }',
 };
 
-// ------------------------------------------------------------------ v6.17 (today for PI)
+// ------------------------------------------------------------------ v6.7 (the request block's PMI/NMI order)
 
-const V6_17: Source = {
+const V6_7: Source = {
   ...V5_19,
-  // fad505b2cb83 (v6.7): NMI requests are serviced after PMI requests.
+  // fad505b2cb83 (v6.7): NMI requests are serviced after PMI requests, so that an NMI a PMI
+  // just queued is injected on this entry rather than cancelling it.
   vcpu_enter_guest: V5_19['vcpu_enter_guest']!.replace(
     'if kvm_check_request.KVM_REQ_NMI { process_nmi }, if kvm_check_request.KVM_REQ_PMU { kvm_pmu_handle_event }, if kvm_check_request.KVM_REQ_PMI { kvm_pmu_deliver_pmi }',
     'if kvm_check_request.KVM_REQ_PMU { kvm_pmu_handle_event }, if kvm_check_request.KVM_REQ_PMI { kvm_pmu_deliver_pmi }, if kvm_check_request.KVM_REQ_NMI { process_nmi }',
   ),
+};
+
+// ------------------------------------------------------------------ v6.17 (today for PI)
+
+const V6_17: Source = {
+  ...V6_7,
   // The TDX series moved the posting steps into a helper in vmx/common.h.
   vmx_deliver_posted_interrupt: 'if !kvm_vcpu_apicv_active { return }, __vmx_deliver_posted_interrupt',
   __vmx_deliver_posted_interrupt: 'if pi_test_and_set_pir { return }, if pi_test_and_set_on { return }, kvm_vcpu_trigger_posted_interrupt',
@@ -217,6 +224,14 @@ export const PI_ERAS: readonly AreaEra<PiToggles>[] = [
     'IPI virtualization era (seed 000 and seed 004 after the fix): vmx_needs_pi_wakeup, blocking hooks under preempt_disable',
     ['vmx_needs_pi_wakeup() (IPIv or VT-d) gates vmx_vcpu_pi_put', 'kvm_vcpu_block: kvm_arch_vcpu_blocking() and prepare_to_rcuwait() under preempt_disable()'],
     V5_19,
+    { preemptedRule: 'on_rq' },
+  ),
+  era(
+    [6, 7],
+    '2024-01-07',
+    'PMI requests before NMI requests in vcpu_enter_guest',
+    ['fad505b2cb83 "KVM: x86: Service NMI requests after PMI requests in VM-Enter path"'],
+    V6_7,
     { preemptedRule: 'on_rq' },
   ),
   era(

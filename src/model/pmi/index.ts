@@ -1,0 +1,20 @@
+/**
+ * The PMI-delivery area (kvm-model.md §1 NMIs and LVTPC, §2 PMU; seed 001).
+ */
+import { AreaDefinition } from '../area';
+import { explainPmi, PMI_PROPERTY_INFO } from './explain';
+import { PmiConfig, PmiToggles, buildPmiModel } from './model';
+import { PMI_ERAS } from './profiles';
+import { PMI_SCENARIOS } from './scenarios';
+import { COUNTERS } from './semantics';
+
+export const PMI_AREA: AreaDefinition<PmiConfig, PmiToggles> = {
+  id: 'pmi',
+  title: 'PMI delivery',
+  eras: PMI_ERAS,
+  scenarios: PMI_SCENARIOS,
+  properties: PMI_PROPERTY_INFO,
+  counters: COUNTERS,
+  build: buildPmiModel,
+  explain: explainPmi,
+};
