@@ -128,6 +128,9 @@ export function mapHunk(hunk: Hunk, programs: ProgramSet): MappedHunk {
       if (code.length === 0 && f.name) {
         notes.push(`${where}: only comments change, in a function the model does not cover`);
       }
+      // Comments and blank lines between functions (the comment above a new function) change
+      // nothing.
+      if (code.length === 0 && !f.name) continue;
       outside = true;
       reasons.push(`${where} is not in the model`);
       continue;
@@ -295,7 +298,10 @@ export function applyEdits(programs: ProgramSet, edits: readonly ProgramEdit[], 
       s = { tokens: flatten(programs[e.program] ?? []), from: 0 };
       streams.set(e.program, s);
     }
-    const region = alignRegion(s.tokens, e.base, e.anywhere ? 0 : s.from);
+    // A hunk that adds a whole function the profile has as an empty program (a hook a kernel
+    // does not implement yet) fills it.
+    const fills = e.base.length === 0 && s.tokens.length === 0;
+    const region = fills ? { lo: 0, hi: -1, matched: 0 } : alignRegion(s.tokens, e.base, e.anywhere ? 0 : s.from);
     if (!region) throw new ModelError(`hunk ${e.hunk}: cannot place its statements in ${e.program}: none of them is in that program`);
     // A hunk that reaches the end of the function shows its closing brace, which the program
     // has no token for: drop the closes the region does not have.

@@ -113,6 +113,9 @@ function classifyStmt(text: string, program: string, line: number): StmtClass {
     const [name, args] = typeof made === 'string' ? [made, []] : made;
     return { kind: 'steps', tokens: [op(name, args, line)] };
   }
+  // An area's inert statements may name a kvm_x86_ops hook (`kvm_x86_ops->vcpu_put(vcpu)` in
+  // kvm_arch_vcpu_put): they are inert for the model before the hook table is consulted.
+  for (const [re, why] of AREA_RULES.flatMap((r) => r.inert ?? [])) if (re.test(text)) return { kind: 'inert', why };
   // kvm_x86_ops hooks, in all their spellings.
   const hook = x86Op(text);
   if (hook) {
@@ -130,7 +133,7 @@ function classifyStmt(text: string, program: string, line: number): StmtClass {
     if (name) return { kind: 'steps', tokens: [op(name, [], line)] };
     return { kind: 'unmodelled' };
   }
-  for (const [re, why] of [...INERT, ...AREA_RULES.flatMap((r) => r.inert ?? [])]) if (re.test(text)) return { kind: 'inert', why };
+  for (const [re, why] of INERT) if (re.test(text)) return { kind: 'inert', why };
   if (HOOK_PROGRAMS.has(program)) for (const [re, why] of INERT_IN_HOOKS) if (re.test(text)) return { kind: 'inert', why };
   return { kind: 'unmodelled' };
 }
@@ -181,19 +184,20 @@ const ATOMS: readonly [RegExp, string | boolean][] = [
   [/^kvm_arch_vcpu_should_kick\(vcpu\)$/, 'kvm_arch_vcpu_should_kick'],
 ];
 
-function atomOf(text: string): CExpr {
+function atomOf(text: string, program: string | undefined): CExpr {
   // kvm_check_request(REQ, vcpu) / kvm_test_request(REQ, vcpu), for requests some area follows.
   const req = /^kvm_(check|test)_request\((KVM_REQ_\w+),vcpu\)$/.exec(text);
   if (req && isModelledRequest(req[2]!)) return { k: 'atom', name: `kvm_${req[1]}_request.${req[2]}` };
-  for (const [re, v] of [...ATOMS, ...AREA_RULES.flatMap((r) => r.atoms)]) {
+  for (const [re, v, where] of [...ATOMS, ...AREA_RULES.flatMap((r) => r.atoms)]) {
     if (!re.test(text)) continue;
+    if (where && (program === undefined || !where(program))) continue;
     if (typeof v === 'boolean') return { k: 'const', v };
     return v.startsWith('!') ? { k: 'not', e: { k: 'atom', name: v.slice(1) } } : { k: 'atom', name: v };
   }
   return { k: 'unknown', text };
 }
 
-function parseCExpr(tokens: readonly CToken[]): CExpr {
+function parseCExpr(tokens: readonly CToken[], program: string | undefined): CExpr {
   let i = 0;
   const peek = () => tokens[i]?.text;
   const or = (): CExpr => {
@@ -241,7 +245,7 @@ function parseCExpr(tokens: readonly CToken[]): CExpr {
       } else if (depth === 0 && (x === '&&' || x === '||')) break;
       i++;
     }
-    return atomOf(compact(tokens.slice(start, i)));
+    return atomOf(compact(tokens.slice(start, i)), program);
   };
   const e = or();
   return i < tokens.length ? { k: 'unknown', text: compact(tokens) } : e;
@@ -327,8 +331,9 @@ function toCond(e: CExpr): Cond {
 /** A condition as the model sees it: a Cond, a constant, or the text it could not read. */
 export type CondResult = { readonly kind: 'cond'; readonly cond: Cond } | { readonly kind: 'const'; readonly value: boolean } | { readonly kind: 'unknown'; readonly parts: readonly string[] };
 
-export function readCondition(tokens: readonly CToken[]): CondResult {
-  const e = renameAtom(simplify(parseCExpr(tokens)), 'requests_pending', 'kvm_request_pending');
+/** `program` is the model program the condition is in (some atoms exist only in some programs). */
+export function readCondition(tokens: readonly CToken[], program?: string): CondResult {
+  const e = renameAtom(simplify(parseCExpr(tokens, program)), 'requests_pending', 'kvm_request_pending');
   if (e.k === 'const') return { kind: 'const', value: e.v };
   const unknown = unknownsIn(e);
   if (unknown.length) return { kind: 'unknown', parts: unknown };
@@ -399,6 +404,7 @@ export function recognize(items: readonly Item[], program: string, labels: Reado
     i++;
     switch (it.k) {
       case 'stmt': {
+        if (iterator(it, sink)) return;
         const c = classifyStmt(it.text, program, it.line);
         if (c.kind === 'steps') sink.push(...c.tokens);
         else if (c.kind === 'inert') out.inert.push({ line: it.line, text: it.text, why: c.why });
@@ -467,7 +473,7 @@ export function recognize(items: readonly Item[], program: string, labels: Reado
         if (tail?.k === 'dowhile') {
           i++;
           for (const r of AREA_RULES) {
-            const ts = r.loops?.(items.slice(start, i - 1), compact(tail.cond), program, it.line);
+            const ts = r.loops?.(items.slice(start, i - 1), compact(tail.cond), program, it.line, inner);
             if (ts) {
               sink.push(...ts);
               return;
@@ -491,6 +497,24 @@ export function recognize(items: readonly Item[], program: string, labels: Reado
         out.unmodelled.push({ line: it.line, text: `} while (${compact(it.cond)})` });
         return;
     }
+  };
+
+  /** `for_each_cpu(cpu, mask) { ... }` and the like: an area's iterator macro heading a block. */
+  const iterator = (it: Extract<Item, { k: 'stmt' }>, sink: Token[]): boolean => {
+    if (!items[i] || items[i]!.k === 'close') return false;
+    for (const r of AREA_RULES) {
+      for (const x of r.iterators ?? []) {
+        const m = x.re.exec(it.text);
+        if (!m) continue;
+        const [name, args] = x.init(m);
+        const inner: Token[] = [];
+        body(inner);
+        const exit: Token[] = [{ t: 'if', cond: { k: 'not', c: { k: 'atom', name: x.next(m) } }, line: it.line }, { t: 'open' }, { t: 'break', line: it.line }, { t: 'close' }];
+        sink.push(op(name, args, it.line), { t: 'loop', line: it.line }, inner[0]!, ...exit, ...inner.slice(1));
+        return true;
+      }
+    }
+    return false;
   };
 
   /** A body: `{ ... }` or a single statement, always emitted with braces. */
@@ -566,7 +590,7 @@ export function recognize(items: readonly Item[], program: string, labels: Reado
       out.unmodelled.push({ line: it.line, text: `if (${condText}) (delivery to a nested guest)` });
       return;
     }
-    const c = readCondition(it.cond);
+    const c = readCondition(it.cond, program);
     const thenTokens: Token[] = [];
     body(thenTokens);
     const elseTokens: Token[] = [];

@@ -2,8 +2,9 @@
  * The recognizer rules of the model areas other than posted interrupts (whose catalogue is in
  * recognize.ts). One import per area.
  */
+import { TLB_RULES } from './tlb';
 import { RuleSet } from './types';
 
-export const AREA_RULES: readonly RuleSet[] = [];
+export const AREA_RULES: readonly RuleSet[] = [TLB_RULES];
 
 export type { RuleSet, StmtRule } from './types';
