@@ -8,13 +8,13 @@ import { FieldValue } from '../trace';
 export const TLB_PROPERTY_INFO: readonly PropertyInfo[] = [
   {
     id: 'tlb-flush',
-    title: 'PV TLB flushes are not lost',
+    title: 'Flushes reach every target',
     holdsWhen: 'No vCPU executes guest code with a stale TLB (or has its host access guest memory through a stale translation) after a flush initiator has skipped its IPI or finished waiting for it.',
     doc: 'tlb-flush',
   },
   {
     id: 'tlb-flush-wait',
-    title: 'Flush initiators do not wait on preempted vCPUs',
+    title: 'Flush initiators never wait on a preempted target',
     holdsWhen: 'A flush initiator never waits (or spins) on a vCPU that is preempted.',
     doc: 'tlb-flush-wait',
   },
@@ -33,8 +33,12 @@ export function explainTlb(property: string, state: State): string | undefined {
     switch (property) {
       case 'tlb-flush':
         if (state[`${V}.non_root`] === 1 && state[`${V}.tlb`] === 'stale' && counted) {
+          const why =
+            state[`initiator.flushmask[${V}]`] === 0
+              ? `it dropped ${V} from its IPI mask, leaving the flush to ${V}'s host`
+              : `its wait for ${V} is over`;
           parts.push(
-            `${V} runs guest code with a stale TLB (${byte}, host copy ${state[`${V}.arch.st.preempted`]}) although the flush initiator already counts it as flushed: it dropped ${V} from its IPI mask or finished waiting for it, and nothing flushed ${V} since the page-table change`,
+            `${V} runs guest code with a stale TLB (${byte}, host copy ${state[`${V}.arch.st.preempted`]}) although the flush initiator already counts it as flushed (${why}), and nothing flushed ${V} since the page-table change`,
           );
         } else if (state[`${V}.used_stale_translation`] === 1) {
           parts.push(`${V}'s host finished an emulated access through a translation made before the page-table change, after the flush initiator had counted ${V} as flushed without an IPI`);
