@@ -97,8 +97,7 @@ describe('seed 003: PV remote TLB flush', () => {
       assert.ok(profileByVersion('5.14').programs['kvm_flush_tlb_multi'] && !profileByVersion('5.14').programs['kvm_flush_tlb_others']);
       assert.doesNotMatch(formatProgram(profileByVersion('5.16').programs['vcpu_run']!), /at_instruction_boundary/);
       assert.match(formatProgram(profileByVersion('5.19').programs['vcpu_run']!), /clear_at_instruction_boundary/);
-      assert.equal(profileByVersion('4.15').id, '4.11', 'no PV TLB flush before 4.16');
-      assert.ok(!profileByVersion('4.15').areas.includes('tlb'));
+      assert.ok(!profileByVersion('4.15').areas.includes('tlb'), 'no PV TLB flush before 4.16');
     });
 
     it('4.16 (CVE-2019-3016): the host writes back a copy read before the guest set FLUSH_TLB', () => {
