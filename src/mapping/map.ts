@@ -220,6 +220,9 @@ export function mapHunk(hunk: Hunk, programs: ProgramSet): MappedHunk {
       if (code.length === 0 && f.name) {
         notes.push(`${where}: only comments change, in a function the model does not cover`);
       }
+      // Comments and blank lines between functions (the comment above a new function) change
+      // nothing.
+      if (code.length === 0 && !f.name) continue;
       outside = true;
       reasons.push(`${where} is not in the model`);
       continue;

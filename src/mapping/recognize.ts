@@ -119,7 +119,8 @@ function classifyStmt(text: string, program: string, line: number): StmtClass {
     return { kind: 'steps', tokens: [op(name, args, line)] };
   }
   // Other areas' inert statements come first: some of them call a kvm_x86_ops hook (a counter
-  // lookup, an LBR freeze) that is not a step of any model.
+  // lookup, an LBR freeze, `kvm_x86_ops->vcpu_put(vcpu)` in kvm_arch_vcpu_put) that is not a
+  // step of any model.
   for (const [re, why] of rulesFor(program).flatMap((r) => r.inert ?? [])) if (re.test(text)) return { kind: 'inert', why };
   // kvm_x86_ops hooks, in all their spellings.
   const hook = x86Op(text);
@@ -222,7 +223,10 @@ function atomOf(text: string, program: string): CExpr {
       return v.startsWith('!') ? { k: 'not', e: { k: 'atom', name: v.slice(1) } } : { k: 'atom', name: v };
     }
   }
-  for (const [re, v] of [...ATOMS, ...rules.flatMap((r) => r.atoms)]) {
+  const atoms: readonly (readonly [RegExp, string | boolean, ((program: string) => boolean)?])[] = [...ATOMS, ...rules.flatMap((r) => r.atoms)];
+  for (const [re, v, where] of atoms) {
+    // Some atoms exist only in some programs.
+    if (where && (!program || !where(program))) continue;
     if (!re.test(text)) continue;
     if (typeof v === 'boolean') return { k: 'const', v };
     return v.startsWith('!') ? { k: 'not', e: { k: 'atom', name: v.slice(1) } } : { k: 'atom', name: v };
@@ -366,7 +370,8 @@ export type CondResult = { readonly kind: 'cond'; readonly cond: Cond } | { read
 
 /**
  * `program` scopes the atoms of areas that own their programs (see RuleSet.owns) and lets area
- * rules read operands that mean something only in that function.
+ * rules read operands that mean something only in that function (some atoms exist only in
+ * some programs).
  */
 export function readCondition(tokens: readonly CToken[], program = ''): CondResult {
   const e = renameAtom(simplify(parseCExpr(tokens, program)), 'requests_pending', 'kvm_request_pending');
@@ -468,6 +473,7 @@ export function recognize(items: readonly Item[], program: string, labels: Reado
     i++;
     switch (it.k) {
       case 'stmt': {
+        if (iterator(it, sink)) return;
         const g = guardOf(it.text, program, it.line);
         if (g) {
           sink.push(...g.lock);
@@ -576,7 +582,7 @@ export function recognize(items: readonly Item[], program: string, labels: Reado
         if (tail?.k === 'dowhile') {
           i++;
           for (const r of rulesFor(program)) {
-            const ts = r.loops?.(items.slice(start, i - 1), compact(tail.cond), program, it.line);
+            const ts = r.loops?.(items.slice(start, i - 1), compact(tail.cond), program, it.line, inner);
             if (ts) {
               sink.push(...ts);
               return;
@@ -600,6 +606,26 @@ export function recognize(items: readonly Item[], program: string, labels: Reado
         out.unmodelled.push({ line: it.line, text: `} while (${compact(it.cond)})` });
         return;
     }
+  };
+
+  /** `for_each_cpu(cpu, mask) { ... }` and the like: an area's iterator macro heading a block. */
+  const iterator = (it: Extract<Item, { k: 'stmt' }>, sink: Token[]): boolean => {
+    if (!items[i] || items[i]!.k === 'close') return false;
+    for (const r of rulesFor(program)) {
+      for (const x of r.iterators ?? []) {
+        const m = x.re.exec(it.text);
+        if (!m) continue;
+        const [name, args] = x.init(m);
+        const inner: Token[] = [];
+        loopDepths.push(depth);
+        body(inner);
+        loopDepths.pop();
+        const exit: Token[] = [{ t: 'if', cond: { k: 'not', c: { k: 'atom', name: x.next(m) } }, line: it.line }, { t: 'open' }, { t: 'break', line: it.line }, { t: 'close' }];
+        sink.push(op(name, args, it.line), { t: 'loop', line: it.line }, inner[0]!, ...exit, ...inner.slice(1));
+        return true;
+      }
+    }
+    return false;
   };
 
   /** A body: `{ ... }` or a single statement, always emitted with braces. */

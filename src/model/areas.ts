@@ -33,7 +33,7 @@ export function isModelledRequest(name: string): boolean {
 export const AREA_OPS: Readonly<Record<Area, readonly string[]>> = {
   pi: [],
   pmi: ['kvm_pmu_handle_event', 'kvm_pmu_deliver_pmi', 'process_nmi'],
-  tlb: ['record_steal_time', 'kvm_steal_time_set_preempted'],
+  tlb: ['record_steal_time', 'kvm_steal_time_set_preempted', 'clear_at_instruction_boundary', 'kvm_steal_time_vmexit'],
   ipiv: [],
 };
 

@@ -55,8 +55,7 @@ describe('check (CLI)', () => {
     assert.equal(s.version, '2.1.0');
     assert.deepEqual(
       s.runs[0].results.map((r: { ruleId: string; level: string }) => `${r.ruleId}:${r.level}`).sort(),
-      // The two vcpu-wakeup warnings: pmi-halted, still violated by both patches (see review.test.ts).
-      ['pi-delivery:error', 'pi-delivery:note', 'vcpu-wakeup:warning', 'vcpu-wakeup:warning'],
+      ['pi-delivery:error', 'pi-delivery:note'],
     );
   });
 

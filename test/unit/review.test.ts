@@ -4,7 +4,6 @@
  */
 import * as assert from 'node:assert/strict';
 import { readPatches } from '../../src/patch';
-import { PROPERTY_INFO } from '../../src/model/properties';
 import { reviewJson, reviewSarif } from '../../src/review/output';
 import { Review, exitStatus, reviewHunk, reviewPatchSet } from '../../src/review/review';
 import { FORMATS, fixture, mbox, render } from '../fixtures/fixtures';
@@ -23,27 +22,19 @@ function summary(r: Review): { findings: string[]; hunks: string[] } {
 const PROFILE_OF: Record<string, string> = { upstream: 'upstream', '5.19': '5.19', '4.9': '4.9' };
 const profileFor = (id: string) => PROFILE_OF[id.split('-')[0]!] ?? 'upstream';
 
-/**
- * Upstream patches to vcpu_enter_guest also run the PMI scenarios (they share the program). In
- * pmi-halted the model finds, on both sides, a halted vCPU asleep with a PMI owed: the HLT KVM
- * emulates overflows a counter into KVM_REQ_PMU, which kvm_vcpu_has_events() does not check
- * (see seed001.test.ts).
- */
-const PMI_HALTED = 'still-violated:vcpu-wakeup';
-
 /** What the model concludes for each fixture: the properties it changes, and how. */
 const EXPECTED: Record<string, string[]> = {
   // local_irq_disable() after the sync: a notification in between is acknowledged in the host.
-  'upstream-irq-after-sync': ['introduced:pi-delivery', PMI_HALTED],
+  'upstream-irq-after-sync': ['introduced:pi-delivery'],
   // The sync before IN_GUEST_MODE: a post in between sees OUTSIDE_GUEST_MODE and sends nothing.
-  'upstream-sync-before-mode': ['introduced:pi-delivery', PMI_HALTED],
+  'upstream-sync-before-mode': ['introduced:pi-delivery'],
   // Without the sync, a post that found the vCPU outside the guest waits for the next exit.
-  'upstream-drop-sync': ['introduced:pi-delivery', PMI_HALTED],
+  'upstream-drop-sync': ['introduced:pi-delivery'],
   // The exit check before IN_GUEST_MODE misses a request raised in between.
-  'upstream-exit-check-before-mode': ['introduced:pi-delivery', 'introduced:request-before-entry', PMI_HALTED],
+  'upstream-exit-check-before-mode': ['introduced:pi-delivery', 'introduced:request-before-entry'],
   'upstream-comment-only': [],
   // A barrier changes nothing under sequential consistency.
-  'upstream-add-smp-mb': [PMI_HALTED],
+  'upstream-add-smp-mb': [],
   // Seed 000's question: a preempted vCPU is still runnable and arms the wakeup vector later.
   '5.19-preempted-skip': [],
   '5.19-honour-sn-in-posting': [],
@@ -63,6 +54,16 @@ describe('review of the posted-interrupt fixture patches', () => {
       assert.deepEqual(kinds, [...EXPECTED[f.id]!].sort());
     });
   }
+
+  it('a violation another area has before and after a posted-interrupt patch is a note, not a finding', () => {
+    // pmi-halted runs vcpu_enter_guest too; today's kernel leaves a halted vCPU asleep with a PMI
+    // owed there (seed001.test.ts). The patch changes no PMI program, so it is not its finding.
+    const r = review(render(fixture('upstream-irq-after-sync'), 'format-patch'));
+    const p = r.patches[0]!;
+    assert.ok(p.scenarios.some((s) => s.scenario === 'pmi-halted' && s.baseline['vcpu-wakeup'] === 'violated' && s.patched['vcpu-wakeup'] === 'violated'));
+    assert.ok(!p.findings.some((f) => f.property === 'vcpu-wakeup'));
+    assert.ok(p.notes.some((n) => /vcpu-wakeup is violated before and after the patch in pmi-halted.*none of the PMI delivery programs/.test(n)), p.notes.join('\n'));
+  });
 
   it('comment-only and barrier-only changes are modelled with no behavioural change or no finding, never "not modelled"', () => {
     const c = review(render(fixture('upstream-comment-only'), 'format-patch'));
@@ -160,9 +161,10 @@ describe('output contracts', () => {
     const s = reviewSarif([{ file: 'x.patch', review: r }], '0.1.0') as { version: string; runs: { tool: { driver: { rules: { id: string }[] } }; results: { ruleId: string; level: string; locations: { physicalLocation: { region: { startLine: number } } }[]; codeFlows: unknown[] }[] }[] };
     assert.equal(s.version, '2.1.0');
     const run = s.runs[0]!;
-    // Every area's properties are rules; the posted-interrupt ones come first.
-    assert.deepEqual(run.tool.driver.rules.map((x) => x.id), Object.keys(PROPERTY_INFO));
-    assert.deepEqual(run.tool.driver.rules.map((x) => x.id).slice(0, 3), ['pi-delivery', 'vcpu-wakeup', 'request-before-entry']);
+    // Every area's properties are rules (registry order), each once.
+    const ids = run.tool.driver.rules.map((x) => x.id);
+    assert.deepEqual(ids.slice(0, 3), ['pi-delivery', 'vcpu-wakeup', 'request-before-entry']);
+    assert.equal(new Set(ids).size, ids.length);
     const res = run.results[0]!;
     assert.equal(res.ruleId, 'pi-delivery');
     assert.equal(res.level, 'error');

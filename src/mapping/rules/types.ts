@@ -21,15 +21,19 @@ export interface RuleSet {
    */
   readonly owns?: (program: string) => boolean;
   readonly statements: readonly StmtRule[];
-  /** Condition operands (compact text) and the atom they read, or a constant. A leading `!` negates. */
-  readonly atoms: readonly (readonly [RegExp, string | boolean])[];
+  /**
+   * Condition operands (compact text) and the atom they read, or a constant. A leading `!`
+   * negates. An optional third element limits the atom to the programs it returns true for.
+   */
+  readonly atoms: readonly (readonly [RegExp, string | boolean, ((program: string) => boolean)?])[];
   /** Statements with no effect the model could observe, and why. */
   readonly inert?: readonly (readonly [RegExp, string])[];
   /**
    * A loop the area models as steps of its own (a cmpxchg retry loop, say): given the items of
-   * the loop body, the loop's condition (compact text) and the program, the tokens, or undefined.
+   * the loop body, the loop's condition (compact text), the program, the `do` line and the body
+   * as the recognizer already read it (`{`, steps, `}`), the tokens, or undefined.
    */
-  readonly loops?: (body: readonly Item[], cond: string, program: string, line: number) => Token[] | undefined;
+  readonly loops?: (body: readonly Item[], cond: string, program: string, line: number, recognized: readonly Token[]) => Token[] | undefined;
   /**
    * `return <value>;`: the steps that compute the value before the function returns (a call,
    * `return __apic_accept_irq(...)`; the error code the caller tests; the result a predicate
@@ -66,4 +70,11 @@ export interface RuleSet {
    * (`if (reprogram_counter(pmc))`): the step to run first and the condition on its result.
    */
   readonly condCalls?: (cond: string, program: string, line: number) => { readonly steps: readonly Token[]; readonly cond: string | boolean } | undefined;
+  /**
+   * Iterator macros that head a loop over the block after them (`for_each_cpu(cpu, mask) {`),
+   * matched against the macro's compact text: the step that starts the iteration and the
+   * condition atom that advances it (false when done). The loop becomes
+   * `init, loop { if !next { break }, body }`.
+   */
+  readonly iterators?: readonly { readonly re: RegExp; readonly init: (m: RegExpExecArray) => [string, string[]]; readonly next: (m: RegExpExecArray) => string }[];
 }

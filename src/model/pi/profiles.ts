@@ -160,6 +160,9 @@ delete (V5_17 as Record<string, string>)['vmx_hwapic_irr_update'];
 
 const V5_19: Source = {
   ...V5_17,
+  // 6cd88243c7e0: `vcpu->arch.at_instruction_boundary = false;` before every entry attempt (a
+  // step of the PV TLB model; no effect on posted-interrupt state).
+  vcpu_run: 'loop { clear_at_instruction_boundary, if kvm_vcpu_running { vcpu_enter_guest } else { vcpu_block } }',
   kvm_vcpu_block:
     'preempt_disable, kvm_arch_vcpu_blocking, prepare_to_rcuwait, preempt_enable, loop { set_current_state, if kvm_vcpu_check_block { break }, schedule }, preempt_disable, finish_rcuwait, kvm_arch_vcpu_unblocking, preempt_enable',
   vmx_vcpu_pi_put: 'if !vmx_needs_pi_wakeup { return }, if kvm_vcpu_is_blocking && !vmx_interrupt_blocked { pi_enable_wakeup_handler }, if preempted { pi_set_sn }',
@@ -222,7 +225,11 @@ export const PI_ERAS: readonly AreaEra<PiToggles>[] = [
     [5, 19],
     '2022-07-31',
     'IPI virtualization era (seed 000 and seed 004 after the fix): vmx_needs_pi_wakeup, blocking hooks under preempt_disable',
-    ['vmx_needs_pi_wakeup() (IPIv or VT-d) gates vmx_vcpu_pi_put', 'kvm_vcpu_block: kvm_arch_vcpu_blocking() and prepare_to_rcuwait() under preempt_disable()'],
+    [
+      'vmx_needs_pi_wakeup() (IPIv or VT-d) gates vmx_vcpu_pi_put',
+      'kvm_vcpu_block: kvm_arch_vcpu_blocking() and prepare_to_rcuwait() under preempt_disable()',
+      '6cd88243c7e0: vcpu_run clears vcpu->arch.at_instruction_boundary before each entry (read by the PV TLB model)',
+    ],
     V5_19,
     { preemptedRule: 'on_rq' },
   ),
