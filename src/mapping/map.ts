@@ -4,6 +4,7 @@
  * the patches before it).
  */
 import { diffArrays } from 'diff';
+import { BARRIERS, isCompilerBarrier } from '../model/barriers';
 import { ModelError } from '../model/errors';
 import { AREAS } from '../model/registry';
 import { ProgramSet, namesIn } from '../model/program';
@@ -260,7 +261,14 @@ export function mapHunk(hunk: Hunk, programs: ProgramSet): MappedHunk {
       const closed = closeCutBlocks(b.tokens, p.tokens);
       if (closed) notes.push(`${program}: the hunk is cut off inside ${closed} block${closed > 1 ? 's' : ''} it opens; the model closes ${closed > 1 ? 'them' : 'it'} where the text ends`);
     }
-    if (bk.join('\n') !== pk.join('\n')) {
+    // Compiler-only barriers (smp_wmb(), smp_mb__after_atomic(), ...) order nothing on x86.
+    const onX86 = (ts: readonly Token[]) => ts.filter((t) => !(t.t === 'op' && isCompilerBarrier(t.op))).map(tokenKey).join('\n');
+    const barriersOnly = bk.join('\n') !== pk.join('\n') && onX86(b.tokens) === onX86(p.tokens);
+    if (barriersOnly) {
+      const onChangedLine = (t: Token) => changedHere.some((l) => l.line === t.line);
+      const moved = [...new Set([...b.tokens, ...p.tokens].flatMap((t) => (t.t === 'op' && isCompilerBarrier(t.op) && onChangedLine(t) ? [t.op] : [])))];
+      notes.push(`${program}: no behavioural change on x86: ${moved.map((op) => BARRIERS[op]!.why).join('; ')}`);
+    } else if (bk.join('\n') !== pk.join('\n')) {
       behavioural = true;
       edits.push({ program, hunk: hunk.index, base: b.tokens, patched: p.tokens });
       changes.push(...describeChanges(program, b.tokens, p.tokens));

@@ -50,7 +50,9 @@ const STMT_RULES: readonly StmtRule[] = [
   },
   { re: /^(?:srcu_read_unlock\(&vcpu->kvm->srcu,vcpu->srcu_idx\)|kvm_vcpu_srcu_read_unlock\(vcpu\))$/, make: () => 'srcu_read_unlock' },
   { re: /^(?:vcpu->srcu_idx=srcu_read_lock\(&vcpu->kvm->srcu\)|kvm_vcpu_srcu_read_lock\(vcpu\))$/, make: () => 'srcu_read_lock' },
-  { re: /^(smp_mb__after_srcu_read_unlock|smp_mb__after_srcu_read_lock|smp_mb__after_atomic|smp_mb|smp_wmb|smp_rmb)\(\)$/, make: (m) => m[1]! },
+  // The barrier primitives (model/barriers.ts), each its own step.
+  { re: /^(smp_mb__after_srcu_read_unlock|smp_mb__after_srcu_read_lock|smp_mb__after_atomic|smp_mb__before_atomic|smp_mb|smp_wmb|smp_rmb|mb|barrier)\(\)$/, make: (m) => m[1]! },
+
   { re: /^kvm_make_request\((KVM_REQ_EVENT|KVM_REQ_TLB_FLUSH),vcpu\)$/, make: (m) => ['kvm_make_request', [m[1]!]] },
   { re: /^kvm_vcpu_(kick|wake_up)\(vcpu\)$/, make: (m) => `kvm_vcpu_${m[1]}` },
   { re: new RegExp(`^(?:r=)?pi_test_and_set_on\\(${PID}\\)$`), make: () => 'pi_test_and_set_on' },

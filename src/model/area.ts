@@ -5,6 +5,7 @@
 import { Area } from './areas';
 import { Model } from './ir';
 import { ProgramSet } from './program';
+import { MemoryModel } from './programCompiler';
 import { FieldValue } from './trace';
 
 export type { Area } from './areas';
@@ -44,6 +45,8 @@ export interface Scenario<C = unknown> {
   readonly since?: { readonly version: readonly [number, number]; readonly why: string };
   /** Derived from another scenario by scaling (benchmarks only). */
   readonly scaled?: boolean;
+  /** The memory model it is explored under (default `sc`); see tso.ts. */
+  readonly memory?: MemoryModel;
 }
 
 export interface AreaDefinition<C = unknown, T = unknown> {
@@ -56,7 +59,9 @@ export interface AreaDefinition<C = unknown, T = unknown> {
   readonly properties: readonly PropertyInfo[];
   /** Counter names and what each counts. */
   readonly counters: Readonly<Record<string, string>>;
-  build(name: string, config: C, programs: ProgramSet, toggles: T): Model;
+  /** The memory models the area's semantics can build for (every area has `sc`). */
+  readonly memoryModels: readonly MemoryModel[];
+  build(name: string, config: C, programs: ProgramSet, toggles: T, memory: MemoryModel): Model;
   /** One sentence saying why the final state violates the property, or undefined if not this area's. */
   explain(property: string, state: Readonly<Record<string, FieldValue>>): string | undefined;
 }

@@ -51,7 +51,10 @@ export function buildModel(scenario: Scenario, profile: Profile, overrides: Read
   const name = `${scenario.id}@${profile.id}`;
   const programs = programsWith(profile, overrides);
   if (!profile.areas.includes(scenario.area)) throw new ModelError(`the ${profile.id} profile predates the ${scenario.area} model area`);
-  return areaById(scenario.area).build(name, scenario.config, programs, profile.toggles[scenario.area]);
+  const area = areaById(scenario.area);
+  const memory = scenario.memory ?? 'sc';
+  if (!area.memoryModels.includes(memory)) throw new ModelError(`the ${area.title} model has no ${memory} memory model`);
+  return area.build(memory === 'sc' ? name : `${name} (x86-TSO)`, scenario.config, programs, profile.toggles[scenario.area], memory);
 }
 
 export function simulate(scenario: Scenario, profile: Profile, overrides: Readonly<Record<string, Program>> = {}, limits: Limits = {}): SimulationResult {

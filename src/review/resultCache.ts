@@ -40,6 +40,8 @@ export function resultKey(profile: Profile, scenario: Scenario, programs: Progra
     .update('\u0000')
     .update(JSON.stringify(scenario.config))
     .update('\u0000')
+    .update(scenario.memory ?? 'sc')
+    .update('\u0000')
     .update(JSON.stringify(profile.toggles[scenario.area] ?? null))
     .update('\u0000')
     .update(JSON.stringify(canonical(programs), (k: string, v: unknown) => (k === 'line' ? undefined : v)))

@@ -14,7 +14,10 @@ import { ProgramSet } from '../model/program';
 import { PROFILES, Profile, profileByDate, profileByVersion, UPSTREAM } from '../model/profiles';
 import { PROPERTY_INFO, explainViolation } from '../model/properties';
 import { AREA_TITLES } from '../model/areas';
-import { areaDefines } from '../model/registry';
+import { areaById, areaDefines } from '../model/registry';
+import { isFullBarrier } from '../model/barriers';
+import { underTso } from '../model/scenarioVariants';
+import { Token, tokenKey } from '../mapping/tokens';
 import { SCENARIOS, Scenario } from '../model/scenarios';
 import { PropertyResult, SimulationResult, buildModel, simulateModel } from '../model/simulate';
 import { Model } from '../model/ir';
@@ -189,6 +192,31 @@ class Runner {
   }
 }
 
+/**
+ * Whether a patch adds, removes or moves a full barrier, or moves a step across one
+ * (model/barriers.ts), in words; undefined when it does none of these. Then sequential
+ * consistency already shows every difference the patch makes; otherwise only x86-TSO does.
+ */
+export function orderingChange(edits: readonly ProgramEdit[]): string | undefined {
+  // Each full barrier, with the steps before it (as a sorted multiset: only which side of the
+  // barrier a step is on matters here).
+  const sides = (ts: readonly Token[]) => {
+    const before: string[] = [];
+    const out: string[] = [];
+    for (const t of ts) {
+      if (t.t === 'op' && isFullBarrier(t.op)) out.push(`${t.op}|${[...before].sort().join(',')}`);
+      if (t.t === 'op' || t.t === 'if') before.push(tokenKey(t));
+    }
+    return out.join('\n');
+  };
+  for (const e of edits) {
+    if (sides(e.base) === sides(e.patched)) continue;
+    const barriers = [...new Set([...e.base, ...e.patched].flatMap((t) => (t.t === 'op' && isFullBarrier(t.op) ? [`${t.op}()`] : [])))];
+    return `moves ${barriers.join(', ')} or a step across it in ${e.program}`;
+  }
+  return undefined;
+}
+
 function verdictOf(before: PropertyStatus, after: PropertyStatus): Verdict | undefined {
   if (before === 'inconclusive' || after === 'inconclusive') return 'inconclusive';
   if (before === 'holds' && after === 'violated') return 'introduced';
@@ -357,8 +385,15 @@ function reviewOnePatch(patch: Patch, mapped: readonly MappedHunk[], edits: read
     // Per property: the scenarios with each verdict, keeping the shortest counterexample.
     const byProperty = new Map<string, { verdict: Verdict; scenario: Scenario; b: SimulationResult; a: SimulationResult; others: string[] }>();
     const changed = new Set(edits.map((e) => e.program));
-    const affected = scenarios.filter((sc) => runner.programsOf(sc, after.programs).some((p) => changed.has(p)));
+    let affected = scenarios.filter((sc) => runner.programsOf(sc, after.programs).some((p) => changed.has(p)));
     if (affected.length < scenarios.length) notes.push(`${scenarios.length - affected.length} scenarios do not run the changed programs (${[...changed].join(', ')}) and were not explored`);
+    const ordering = orderingChange(edits);
+    if (ordering) {
+      // Every x86-TSO execution includes the SC ones, so TSO replaces SC for these scenarios.
+      const tso = affected.map((sc) => (areaById(sc.area).memoryModels.includes('tso') ? underTso(sc) : sc));
+      affected = tso.filter((sc, k) => tso.findIndex((x) => x.id === sc.id) === k);
+      notes.push(`explored under x86-TSO, since the patch ${ordering}`);
+    }
     for (const scenario of affected) {
       const b = runner.run(scenario, before.programs);
       const a = runner.run(scenario, after.programs);

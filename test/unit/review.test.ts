@@ -33,6 +33,13 @@ const EXPECTED: Record<string, string[]> = {
   // The exit check before IN_GUEST_MODE misses a request raised in between.
   'upstream-exit-check-before-mode': ['introduced:pi-delivery', 'introduced:request-before-entry'],
   'upstream-comment-only': [],
+  // The SRCU unlock (a full barrier) moved after the sync: under x86-TSO the vCPU's store of
+  // IN_GUEST_MODE can still be in its store buffer when it reads ON, while the sender reads the
+  // old mode (the store-buffering shape): nobody notifies.
+  'upstream-srcu-unlock-after-sync': ['introduced:pi-delivery'],
+  // smp_wmb() is a compiler barrier on x86; smp_mb__after_srcu_read_unlock() is empty.
+  'upstream-move-smp-wmb': [],
+  'upstream-drop-srcu-mb-helper': [],
   // A barrier changes nothing under sequential consistency.
   'upstream-add-smp-mb': [],
   // Seed 000's question: a preempted vCPU is still runnable and arms the wakeup vector later.

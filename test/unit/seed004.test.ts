@@ -47,7 +47,7 @@ function run(scenario: string | Scenario, profile: string, extra: Readonly<Recor
   const s = (typeof scenario === 'string' ? scenarioById(scenario) : scenario) as Scenario<IpivConfig>;
   const p = profileByVersion(profile);
   const programs = { ...p.programs, ...Object.fromEntries(Object.entries(extra).map(([k, v]) => [k, parseProgram(v)])) };
-  const model = areaById('ipiv').build(`${s.id}@${profile}`, s.config, programs, p.toggles.ipiv);
+  const model = areaById('ipiv').build(`${s.id}@${profile}`, s.config, programs, p.toggles.ipiv, 'sc');
   const exploration = explore(compile(model));
   const o = exploration.outcomes.find((x) => x.id === 'pid-table')!;
   return { status: o.status, model, exploration, ...(o.stateIndex !== undefined ? { trace: traceTo(exploration, o.stateIndex) } : {}) };

@@ -16,6 +16,7 @@ export const IPIV_AREA: AreaDefinition<IpivConfig, IpivToggles> = {
   scenarios: IPIV_SCENARIOS,
   properties: IPIV_PROPERTY_INFO,
   counters: COUNTERS,
+  memoryModels: ['sc'],
   build: buildIpivModel,
   explain: explainIpiv,
 };

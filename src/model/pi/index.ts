@@ -16,6 +16,7 @@ export const PI_AREA: AreaDefinition<PiConfig, PiToggles> = {
   scenarioFor: scaledScenario,
   properties: PI_PROPERTY_INFO,
   counters: COUNTERS,
+  memoryModels: ['sc', 'tso'],
   build: buildPiModel,
   explain: explainPi,
 };

@@ -15,7 +15,8 @@ import { ModelError } from '../errors';
 import { Assign, Expr, TRUE, and, eq, ite, lit, ne, not, or, ref, sub } from '../ir';
 import { Model } from '../ir';
 import { ProgramSet } from '../program';
-import { compileProgram } from '../programCompiler';
+import { MemoryModel, compileProgram } from '../programCompiler';
+import { withStoreBuffers } from '../tso';
 import { COUNTERS, PiCtx, PiPlatform, hardwarePost, hostHandler, piSemantics } from './semantics';
 import {
   EXIT_EXTINT,
@@ -78,7 +79,7 @@ export interface PiConfig {
 
 export const PI_PROPERTIES = ['pi-delivery', 'vcpu-wakeup', 'request-before-entry'] as const;
 
-export function buildPiModel(name: string, cfg: PiConfig, programs: ProgramSet, toggles: PiToggles): Model {
+export function buildPiModel(name: string, cfg: PiConfig, programs: ProgramSet, toggles: PiToggles, memory: MemoryModel = 'sc'): Model {
   if (cfg.vcpus < 1 || cfg.vcpus > 3) throw new ModelError('1 to 3 vCPUs');
   if (cfg.pcpus < 1 || cfg.pcpus > 4) throw new ModelError('1 to 4 pCPUs');
   if (cfg.vectors < 1 || cfg.vectors > 4) throw new ModelError('1 to 4 vectors');
@@ -87,15 +88,29 @@ export function buildPiModel(name: string, cfg: PiConfig, programs: ProgramSet, 
   for (const c of Object.keys(COUNTERS)) b.counter(c);
 
   const senderDone: Expr[] = [];
-  for (const v of w.vcpu) buildThread(b, w, cfg, programs, v.index);
-  for (const v of w.vcpu) buildScheduler(b, w, cfg, programs, toggles, v.index);
+  const threads = w.vcpu.map((v) => buildThread(b, w, cfg, programs, v.index, memory));
+  const schedulers = w.vcpu.map((v) => buildScheduler(b, w, cfg, programs, toggles, v.index, memory));
   buildHardware(b, w);
   for (const v of w.vcpu) buildGuest(b, w, cfg, v.index);
-  cfg.senders.forEach((s, k) => senderDone.push(buildSender(b, w, cfg, programs, s, k)));
+  cfg.senders.forEach((s, k) => senderDone.push(buildSender(b, w, cfg, programs, s, k, memory)));
 
   const allSendersDone = and(...senderDone);
   for (const [id, bad] of properties(w, allSendersDone)) b.property(id, bad);
-  return b.build();
+  const model = b.build();
+  if (memory === 'sc') return model;
+  // x86-TSO: the CPU a vCPU's thread runs on buffers its plain stores to vcpu->mode (the store
+  // whose order seeds 002 and 000 argue about). Its scheduler's hooks run on that CPU too, and
+  // every context switch drains the buffer (see buildScheduler). Every other write in this
+  // model is a locked RMW, a device write, or a store no other CPU reads.
+  return withStoreBuffers(
+    model,
+    w.vcpu.map((v) => ({
+      name: `vCPU${v.index}'s pCPU`,
+      actors: [threads[v.index]!, schedulers[v.index]!],
+      locations: [{ id: v.mode, c: `vcpu${v.index}->mode` }],
+      depth: 2,
+    })),
+  );
 }
 
 function locals(b: ModelBuilder, prefix: string) {
@@ -112,7 +127,7 @@ function ctxFor(w: PiWorld, cfg: PiConfig, vcpu: number, runner: PiCtx['runner']
 
 // ------------------------------------------------------------------ vCPU thread
 
-function buildThread(b: ModelBuilder, w: PiWorld, cfg: PiConfig, programs: ProgramSet, i: number): void {
+function buildThread(b: ModelBuilder, w: PiWorld, cfg: PiConfig, programs: ProgramSet, i: number, memory: MemoryModel): number {
   const v = w.vcpu[i]!;
   const actor = b.actor(`vCPU${i} thread`, 'vCPU thread');
   const start = actor.pc('vcpu_run');
@@ -126,6 +141,7 @@ function buildThread(b: ModelBuilder, w: PiWorld, cfg: PiConfig, programs: Progr
       ctx: ctxFor(w, cfg, i, 'thread', ref(v.cpu), locals(b, `vCPU${i}.thread`)),
       // The thread runs only while it is on a CPU and not executing guest code.
       baseGuard: and(eq(ref(v.running), 1), eq(ref(v.nonroot), 0)),
+      memory,
     },
     'vcpu_run',
     start,
@@ -135,11 +151,12 @@ function buildThread(b: ModelBuilder, w: PiWorld, cfg: PiConfig, programs: Progr
   const entry = actor.specs.find((t) => t.origin?.op === 'vm_entry');
   if (!entry) throw new ModelError('vcpu_enter_guest never reaches vm_entry, so the vCPU never runs guest code');
   b.start(actor, entry.to);
+  return actor.id;
 }
 
 // ------------------------------------------------------------------ scheduler
 
-function buildScheduler(b: ModelBuilder, w: PiWorld, cfg: PiConfig, programs: ProgramSet, toggles: PiToggles, i: number): void {
+function buildScheduler(b: ModelBuilder, w: PiWorld, cfg: PiConfig, programs: ProgramSet, toggles: PiToggles, i: number, memory: MemoryModel): number {
   const v = w.vcpu[i]!;
   const actor = b.actor(`sched${i}`, 'scheduler');
   const budget = b.declare(`sched${i}.preemptions_left`, Math.max(1, cfg.preemptions), cfg.preemptions);
@@ -169,6 +186,8 @@ function buildScheduler(b: ModelBuilder, w: PiWorld, cfg: PiConfig, programs: Pr
     ),
     effects: [set(v.running, 0), set(v.preempted, preemptedValue), set(v.phase, PHASE_SCHED_OUT), set(v.schedCpu, ref(v.cpu)), set(budget, sub(ref(budget), 1))],
     label: toggles.preemptedRule === 'on_rq' ? 'preempt: task switched out, vcpu->preempted = true (still on the runqueue)' : 'preempt: task switched out, vcpu->preempted = (task state == TASK_RUNNING)',
+    // __schedule() takes the runqueue lock and runs smp_mb__after_spinlock(): a full barrier.
+    fence: true,
     origin: origin('preempt', toggles.preemptedRule === 'on_rq' ? 'kernel kvm_sched_out (5.14+): preempted when the task is still on the runqueue' : 'kernel kvm_sched_out (up to 5.13): preempted only when current->state == TASK_RUNNING'),
   });
   // A voluntary schedule() from the thread (it set phase=sched_out and left the runqueue).
@@ -179,9 +198,10 @@ function buildScheduler(b: ModelBuilder, w: PiWorld, cfg: PiConfig, programs: Pr
     effects: [set(v.preempted, 0)],
     label: 'context switch: blocked task switched out, vcpu->preempted = false',
     origin: origin('schedule', 'kernel kvm_sched_out: a dequeued task is not preempted'),
+    fence: true,
   });
   const schedCtx = ctxFor(w, cfg, i, 'sched', ref(v.schedCpu), locals(b, `sched${i}`));
-  compileProgram({ actor, programs, semantics: piSemantics, ctx: schedCtx, baseGuard: TRUE, used: b.programsUsed }, 'kvm_sched_out', putStart, putEnd);
+  compileProgram({ actor, programs, semantics: piSemantics, ctx: schedCtx, baseGuard: TRUE, used: b.programsUsed, memory }, 'kvm_sched_out', putStart, putEnd);
   actor.add({
     from: putEnd,
     to: off,
@@ -198,9 +218,10 @@ function buildScheduler(b: ModelBuilder, w: PiWorld, cfg: PiConfig, programs: Pr
       effects: [set(v.phase, PHASE_SCHED_IN), set(v.schedCpu, p.index), set(v.preempted, 0)],
       label: `sched in on pCPU${p.index}: vcpu->preempted = false`,
       origin: origin('sched_in', 'kernel kvm_sched_in: clears vcpu->preempted, then kvm_arch_vcpu_load(vcpu, cpu)'),
+      fence: true,
     });
   }
-  compileProgram({ actor, programs, semantics: piSemantics, ctx: schedCtx, baseGuard: TRUE, used: b.programsUsed }, 'kvm_sched_in', loadStart, loadEnd);
+  compileProgram({ actor, programs, semantics: piSemantics, ctx: schedCtx, baseGuard: TRUE, used: b.programsUsed, memory }, 'kvm_sched_in', loadStart, loadEnd);
   actor.add({
     from: loadEnd,
     to: idle,
@@ -208,7 +229,9 @@ function buildScheduler(b: ModelBuilder, w: PiWorld, cfg: PiConfig, programs: Pr
     effects: [set(v.cpu, ref(v.schedCpu)), set(v.running, 1), set(v.phase, PHASE_RUNNING)],
     label: 'kvm_arch_vcpu_load: vcpu->cpu = cpu; the thread runs again',
     origin: origin('vcpu_load_tail', 'kernel kvm_arch_vcpu_load: vcpu->cpu is assigned after vmx_vcpu_pi_load ran'),
+    fence: true,
   });
+  return actor.id;
 }
 
 // ------------------------------------------------------------------ hardware
@@ -337,7 +360,7 @@ const SENDER_PROGRAM: Record<Exclude<SenderKind, 'device-post' | 'ipiv-post'>, s
   request: 'kvm_make_request_and_kick',
 };
 
-function buildSender(b: ModelBuilder, w: PiWorld, cfg: PiConfig, programs: ProgramSet, s: SenderSpec, k: number): Expr {
+function buildSender(b: ModelBuilder, w: PiWorld, cfg: PiConfig, programs: ProgramSet, s: SenderSpec, k: number, memory: MemoryModel): Expr {
   if (s.vcpu >= w.vcpu.length) throw new ModelError(`sender ${k} targets a missing vCPU`);
   if (s.vector >= cfg.vectors) throw new ModelError(`sender ${k} posts a vector outside the scenario`);
   const lane = s.kind === 'device-post' ? 'IOMMU' : s.kind === 'ipiv-post' ? 'IPIv' : 'sender';
@@ -360,7 +383,7 @@ function buildSender(b: ModelBuilder, w: PiWorld, cfg: PiConfig, programs: Progr
       });
     }
   } else {
-    compileProgram({ actor, programs, semantics: piSemantics, ctx, baseGuard: TRUE, used: b.programsUsed }, SENDER_PROGRAM[s.kind], start, end);
+    compileProgram({ actor, programs, semantics: piSemantics, ctx, baseGuard: TRUE, used: b.programsUsed, memory }, SENDER_PROGRAM[s.kind], start, end);
   }
   if (s.when === 'in-host') {
     const t = w.vcpu[s.vcpu]!;

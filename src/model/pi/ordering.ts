@@ -26,6 +26,8 @@
  *   MMIO, ordered after earlier stores (SDM Vol. 3A §9.2.2 on I/O and UC accesses).
  * - `none`: model bookkeeping, or a call resolved to another program.
  */
+import { BARRIERS } from '../barriers';
+
 export type X86Order = 'plain' | 'locked' | 'fence' | 'compiler' | 'serializing' | 'ipi' | 'none';
 
 /** Whether a step of this kind waits for its CPU's store buffer to drain. */
@@ -34,6 +36,8 @@ export function drains(o: X86Order): boolean {
 }
 
 export const OP_ORDER: Readonly<Record<string, X86Order>> = {
+  // The barrier primitives, as ../barriers.ts says they are on x86.
+  ...Object.fromEntries(Object.entries(BARRIERS).map(([op, b]) => [op, b.x86 === 'full' ? ('fence' as const) : ('compiler' as const)])),
   preempt_disable: 'compiler',
   preempt_enable: 'compiler',
   // CLI and STI are not serializing and do not order memory.
@@ -41,14 +45,6 @@ export const OP_ORDER: Readonly<Record<string, X86Order>> = {
   local_irq_enable: 'plain',
   // `vcpu->mode = X`, WRITE_ONCE() or smp_store_release(): one plain store.
   set_mode: 'plain',
-  srcu_read_unlock: 'fence',
-  srcu_read_lock: 'fence',
-  smp_mb__after_srcu_read_unlock: 'compiler',
-  smp_mb__after_srcu_read_lock: 'compiler',
-  smp_mb: 'fence',
-  smp_wmb: 'compiler',
-  smp_rmb: 'compiler',
-  smp_mb__after_atomic: 'compiler',
   sync_pir_to_irr: 'none',
   pi_clear_on: 'locked',
   pi_set_on: 'locked',

@@ -4,6 +4,7 @@
  * properties it decides.
  */
 import { Scenario } from '../area';
+import { underTso } from '../scenarioVariants';
 import { PiConfig, SenderSpec } from './model';
 import { PiPlatform } from './semantics';
 
@@ -38,7 +39,7 @@ function scenario(
   return { id, area: 'pi', title, seeds, focus, description, config: { ...base, ...pi }, ...(pi.platform.ipiv ? { since: IPIV_SINCE } : {}) };
 }
 
-export const PI_SCENARIOS: readonly Scenario<PiConfig>[] = [
+const SC_SCENARIOS: readonly Scenario<PiConfig>[] = [
   scenario(
     'entry-vs-kvm-post',
     'VM-entry versus KVM software posting',
@@ -160,6 +161,19 @@ export const PI_SCENARIOS: readonly Scenario<PiConfig>[] = [
     { platform: VTD, startInL2: true, preemptions: 0, senders: [post('device-post')] },
   ),
 ];
+
+/**
+ * Where x86-TSO matters by default: seed 002's store-buffering pairings. The vCPU stores
+ * vcpu->mode and then loads what a sender wrote; the sender writes it with a locked RMW and
+ * then loads vcpu->mode. Without a full barrier between the vCPU's store and its load, both
+ * can miss the other's write: the vCPU-mode / PID.ON pairing (entry-vs-kvm-post) and the
+ * ->requests / ->mode pairing (entry-vs-request), both ordered by the smp_mb() inside
+ * srcu_read_unlock(). Any other scenario runs under TSO as `<id>-tso`, and a review does so
+ * when a patch moves a full barrier.
+ */
+const TSO_BY_DEFAULT = ['entry-vs-kvm-post', 'entry-vs-request'];
+
+export const PI_SCENARIOS: readonly Scenario<PiConfig>[] = [...SC_SCENARIOS, ...TSO_BY_DEFAULT.map((id) => underTso(SC_SCENARIOS.find((s) => s.id === id)!))];
 
 /**
  * Scaled scenarios for benchmarks: `scale-S-V-C` has S KVM senders, V vectors, C vCPUs

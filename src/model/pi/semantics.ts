@@ -12,6 +12,7 @@ import { ModelError } from '../errors';
 import { Assign, Expr, FALSE, TRUE, and, eq, ite, lit, ne, not, or, ref } from '../ir';
 import { AREA_TITLES, areaOfOp, isModelledRequest } from '../areas';
 import { Alternative, CondMeaning, OpMeaning, Semantics } from '../programCompiler';
+import { BARRIERS } from '../barriers';
 import { CHECK_REQUEST_ORDER, COND_ORDER, OP_ORDER, X86Order, drains } from './ordering';
 import {
   EXITING_GUEST_MODE,
@@ -257,14 +258,10 @@ export const OPS: Readonly<Record<string, OpEntry>> = {
       return one(OPS['set_mode']!.rule, `vcpu->mode = ${name}`, [set(vc(ctx).mode, mode)]);
     },
   },
-  srcu_read_unlock: { summary: 'SRCU unlock (contains smp_mb())', rule: BARRIER_WHY, impl: () => ({ kind: 'noop', why: BARRIER_WHY }) },
-  srcu_read_lock: { summary: 'SRCU lock', rule: BARRIER_WHY, impl: () => ({ kind: 'noop', why: BARRIER_WHY }) },
-  smp_mb__after_srcu_read_unlock: { summary: 'documents the barrier in srcu_read_unlock()', rule: BARRIER_WHY, impl: () => ({ kind: 'noop', why: BARRIER_WHY }) },
-  smp_mb: { summary: 'full barrier', rule: BARRIER_WHY, impl: () => ({ kind: 'noop', why: BARRIER_WHY }) },
-  smp_wmb: { summary: 'write barrier (compiler-only on x86)', rule: BARRIER_WHY, impl: () => ({ kind: 'noop', why: BARRIER_WHY }) },
-  smp_rmb: { summary: 'read barrier (compiler-only on x86)', rule: BARRIER_WHY, impl: () => ({ kind: 'noop', why: BARRIER_WHY }) },
-  smp_mb__after_atomic: { summary: 'barrier after an atomic (compiler-only on x86)', rule: BARRIER_WHY, impl: () => ({ kind: 'noop', why: BARRIER_WHY }) },
-  smp_mb__after_srcu_read_lock: { summary: 'documents the barrier in srcu_read_lock()', rule: BARRIER_WHY, impl: () => ({ kind: 'noop', why: BARRIER_WHY }) },
+  // Barriers: nothing under SC; under x86-TSO what ../barriers.ts says (ordering.ts).
+  ...Object.fromEntries(
+    Object.entries(BARRIERS).map(([op, b]): [string, OpEntry] => [op, { summary: b.why, rule: BARRIER_WHY, impl: () => ({ kind: 'noop', why: BARRIER_WHY }) }]),
+  ),
   sync_pir_to_irr: {
     summary: 'kvm_x86_ops.sync_pir_to_irr(): runs vmx_sync_pir_to_irr',
     rule: '§2 vcpu_enter_guest step 4',

@@ -15,6 +15,7 @@ export const PMI_AREA: AreaDefinition<PmiConfig, PmiToggles> = {
   scenarios: PMI_SCENARIOS,
   properties: PMI_PROPERTY_INFO,
   counters: COUNTERS,
+  memoryModels: ['sc'],
   build: buildPmiModel,
   explain: explainPmi,
 };

@@ -18,6 +18,7 @@ import { AREA_TITLES, areaOfOp, isModelledRequest } from '../areas';
 import { Assign, Expr, FALSE, TRUE, add, and, eq, ite, lit, min, ne, not, or, ref, sub } from '../ir';
 import { Alternative, CondMeaning, OpMeaning, Semantics } from '../programCompiler';
 import { OPS as PI_OPS } from '../pi/semantics';
+import { BARRIERS } from '../barriers';
 import {
   ARMED,
   EXIT,
@@ -72,7 +73,7 @@ export const COUNTERS = {
   cancelledEntries: 'entries cancelled by kvm_vcpu_exit_request',
 } as const;
 
-const BARRIER_WHY = 'a barrier: under sequential consistency it orders nothing further (see README, memory model)';
+const BARRIER_WHY = 'a barrier: the PMI model runs under sequential consistency, where it orders nothing further (see README, memory model)';
 const PI_WHY = 'a posted-interrupt step: the PMI scenarios have no posted interrupts (PMIs are NMIs, which KVM injects)';
 
 // ------------------------------------------------------------------ helpers
@@ -155,14 +156,8 @@ export const OPS: Readonly<Record<string, OpEntry>> = {
   },
   preempt_disable: noopEntry('preemption off', 'the PMI scenarios do not preempt the vCPU thread: it keeps its pCPU, so perf\'s NMI and the irq_work run there'),
   preempt_enable: noopEntry('preemption on', 'the PMI scenarios do not preempt the vCPU thread'),
-  srcu_read_unlock: noopEntry('SRCU unlock', BARRIER_WHY),
-  srcu_read_lock: noopEntry('SRCU lock', BARRIER_WHY),
-  smp_mb__after_srcu_read_unlock: noopEntry('documents the barrier in srcu_read_unlock()', BARRIER_WHY),
-  smp_mb__after_srcu_read_lock: noopEntry('documents the barrier in srcu_read_lock()', BARRIER_WHY),
-  smp_mb: noopEntry('full barrier', BARRIER_WHY),
-  smp_wmb: noopEntry('write barrier', BARRIER_WHY),
-  smp_rmb: noopEntry('read barrier', BARRIER_WHY),
-  smp_mb__after_atomic: noopEntry('barrier after an atomic', BARRIER_WHY),
+  // Barriers (../barriers.ts): the PMI scenarios run under sequential consistency.
+  ...Object.fromEntries(Object.entries(BARRIERS).map(([op, b]) => [op, noopEntry(b.why, BARRIER_WHY)])),
   sync_pir_to_irr: noopEntry('kvm_x86_ops.sync_pir_to_irr()', PI_WHY),
   handle_exit_irqoff: noopEntry(
     'the irqoff part of exit handling',

@@ -15,6 +15,7 @@ export const TLB_AREA: AreaDefinition<TlbConfig, TlbToggles> = {
   scenarios: TLB_SCENARIOS,
   properties: TLB_PROPERTY_INFO,
   counters: COUNTERS,
+  memoryModels: ['sc'],
   build: buildTlbModel,
   explain: explainTlb,
 };
