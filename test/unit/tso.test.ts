@@ -14,6 +14,9 @@ import { toPromela } from '../../src/model/promela';
 import { scenarioById } from '../../src/model/scenarios';
 import { buildModel } from '../../src/model/simulate';
 import { withStoreBuffers } from '../../src/model/tso';
+import { lex, structure } from '../../src/mapping/csource';
+import { recognize } from '../../src/mapping/recognize';
+import { tokenKey } from '../../src/mapping/tokens';
 import { programs, property, run, verdicts } from './helpers';
 
 /**
@@ -129,6 +132,26 @@ describe('x86-TSO', () => {
       assert.equal(p.trace!.states[raised + 1]!['vCPU0.mode'], 'OUTSIDE_GUEST_MODE');
       assert.equal(p.trace!.states[raised + 1]!['vCPU0\'s pCPU.store buffer'], 'vcpu0->mode = IN_GUEST_MODE');
     });
+  });
+
+  it('the mapping reads every spelling of the barriers and of the calls that hide one', () => {
+    const read = (text: string) => recognize(structure(lex([{ text, line: 1 }])), 'vcpu_enter_guest', new Set()).tokens.map(tokenKey);
+    const cases: [string, string][] = [
+      ['smp_mb();', 'smp_mb'],
+      ['mb();', 'mb'],
+      ['barrier();', 'barrier'],
+      ['smp_wmb();', 'smp_wmb'],
+      ['smp_rmb();', 'smp_rmb'],
+      ['smp_mb__after_atomic();', 'smp_mb__after_atomic'],
+      ['smp_mb__before_atomic();', 'smp_mb__before_atomic'],
+      ['smp_mb__after_srcu_read_unlock();', 'smp_mb__after_srcu_read_unlock'],
+      ['kvm_vcpu_srcu_read_unlock(vcpu);', 'srcu_read_unlock'],
+      ['srcu_read_unlock(&vcpu->kvm->srcu, vcpu->srcu_idx);', 'srcu_read_unlock'],
+      ['smp_store_release(&vcpu->mode, IN_GUEST_MODE);', 'set_mode(IN_GUEST_MODE)'],
+      ['WRITE_ONCE(vcpu->mode, IN_GUEST_MODE);', 'set_mode(IN_GUEST_MODE)'],
+      ['vcpu->mode = IN_GUEST_MODE;', 'set_mode(IN_GUEST_MODE)'],
+    ];
+    for (const [text, op] of cases) assert.deepEqual(read(text), [op], text);
   });
 
   it('a moved smp_wmb() builds the same TSO model: it is a compiler barrier on x86', () => {
