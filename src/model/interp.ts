@@ -38,6 +38,8 @@ const END = 17;
 
 const STACK = 256;
 
+const BINARY = { eq: EQ, ne: NE, lt: LT, le: LE, add: ADD, sub: SUB, min: MIN, max: MAX } as const;
+
 class Emitter {
   code: number[] = [];
   constructor(private readonly layout: Layout) {}
@@ -95,7 +97,7 @@ class Emitter {
       default: {
         const da = this.expr(e.a, dst);
         const db = this.expr(e.b, dst);
-        c.push({ eq: EQ, ne: NE, lt: LT, le: LE, add: ADD, sub: SUB, min: MIN, max: MAX }[e.k]);
+        c.push(BINARY[e.k]);
         return Math.max(da, db + 1);
       }
     }
@@ -242,7 +244,8 @@ export function interpretedExpand(model: Model, layout: Layout, oob: OutOfRange)
     pcClear[actor.id] = ~(slot.mask << slot.shift) >>> 0;
     rangeBase[actor.id] = ranges.length / 2;
     const m = byActor[actor.id]!;
-    const pcs = Math.max(0, ...m.keys()) + 1;
+    let pcs = 1;
+    for (const pc of m.keys()) if (pc + 1 > pcs) pcs = pc + 1;
     for (let pc = 0; pc < pcs; pc++) {
       const list = m.get(pc) ?? [];
       ranges.push(order.length, order.length + list.length);

@@ -237,19 +237,34 @@ export function readsOf(e: Expr, out: Set<number> = new Set()): Set<number> {
 
 /** Rewrites every node bottom-up with `f` (used to resolve program points). */
 export function mapExpr(e: Expr, f: (e: Expr) => Expr): Expr {
+  // A node whose children are unchanged is passed to `f` as it is, so a map that changes
+  // nothing allocates nothing.
   switch (e.k) {
     case 'const':
     case 'var':
     case 'at':
       return f(e);
-    case 'not':
-      return f({ k: 'not', e: mapExpr(e.e, f) });
+    case 'not': {
+      const x = mapExpr(e.e, f);
+      return f(x === e.e ? e : { k: 'not', e: x });
+    }
     case 'and':
-    case 'or':
-      return f({ k: e.k, es: e.es.map((x) => mapExpr(x, f)) });
-    case 'ite':
-      return f({ k: 'ite', c: mapExpr(e.c, f), t: mapExpr(e.t, f), e: mapExpr(e.e, f) });
-    default:
-      return f({ k: e.k, a: mapExpr(e.a, f), b: mapExpr(e.b, f) });
+    case 'or': {
+      let es: Expr[] | undefined;
+      e.es.forEach((x, i) => {
+        const y = mapExpr(x, f);
+        if (y !== x && !es) es = e.es.slice(0, i);
+        es?.push(y);
+      });
+      return f(es ? { k: e.k, es } : e);
+    }
+    case 'ite': {
+      const [c, t, x] = [mapExpr(e.c, f), mapExpr(e.t, f), mapExpr(e.e, f)];
+      return f(c === e.c && t === e.t && x === e.e ? e : { k: 'ite', c, t, e: x });
+    }
+    default: {
+      const [a, b] = [mapExpr(e.a, f), mapExpr(e.b, f)];
+      return f(a === e.a && b === e.b ? e : { k: e.k, a, b });
+    }
   }
 }

@@ -180,10 +180,18 @@ class Parser {
   }
 }
 
+/** Parsed programs by text: profiles share most of their programs, and programs are immutable. */
+const parsedByText = new Map<string, Program>();
+const PARSED_KEPT = 4096;
+
 export function parseProgram(text: string): Program {
+  const known = parsedByText.get(text);
+  if (known) return known;
   const p = new Parser(tokenize(text));
   const steps = p.program();
   p.done();
+  if (parsedByText.size >= PARSED_KEPT) parsedByText.clear();
+  parsedByText.set(text, steps);
   return steps;
 }
 

@@ -30,6 +30,8 @@ export interface SimulationResult {
   readonly notes: readonly string[];
   /** Programs that differ from the profile, in program text. */
   readonly overrides: Readonly<Record<string, string>>;
+  /** Every program the model runs (see `Model.programs`). */
+  readonly programs: readonly string[];
   readonly properties: readonly PropertyResult[];
   /** Maximum of each counter over all executions; absent when the graph was too large to keep. */
   readonly counters?: CounterValues;
@@ -85,6 +87,7 @@ export function simulateModel(model: Model, scenario: Scenario, profile: Profile
     profile: profile.id,
     notes,
     overrides: Object.fromEntries(Object.entries(overrides).map(([k, v]) => [k, formatProgram(v)])),
+    programs: model.programs,
     properties,
     ...(counters ? { counters } : {}),
     stats: exploration.stats,

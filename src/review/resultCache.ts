@@ -44,9 +44,22 @@ export function resultKey(profile: Profile, scenario: Scenario, programs: Progra
     .update('\u0000')
     .update(JSON.stringify(profile.toggles[scenario.area] ?? null))
     .update('\u0000')
-    .update(JSON.stringify(canonical(programs), (k: string, v: unknown) => (k === 'line' ? undefined : v)))
+    .update(programsHash(programs))
     .digest('hex');
   return `${profile.id}/${hash}`;
+}
+
+/** The hash of a program set as the key sees it, computed once per set. */
+const hashes = new WeakMap<ProgramSet, string>();
+function programsHash(programs: ProgramSet): string {
+  let h = hashes.get(programs);
+  if (!h) {
+    h = createHash('sha256')
+      .update(JSON.stringify(canonical(programs), (k: string, v: unknown) => (k === 'line' ? undefined : v)))
+      .digest('hex');
+    hashes.set(programs, h);
+  }
+  return h;
 }
 
 /**

@@ -144,12 +144,14 @@ export function chooseProfile(set: PatchSet, option: string | undefined): { prof
 // ------------------------------------------------------------------ exploration, memoised
 
 class Runner {
-  private readonly cache = new Map<string, SimulationResult>();
   private readonly models = new Map<string, Model>();
   constructor(
     private readonly profile: Profile,
     private readonly opts: ReviewOptions,
   ) {}
+
+  /** Results by `resultKey`: programs with the same steps share one, whatever their lines. */
+  private readonly results = new Map<string, SimulationResult>();
 
   private model(key: string, scenario: Scenario, programs: ProgramSet): Model {
     let m = this.models.get(key);
@@ -161,21 +163,30 @@ class Runner {
     return m;
   }
 
-  /** The programs a scenario's model runs (from building it, without exploring). */
-  programsOf(scenario: Scenario, programs: ProgramSet): readonly string[] {
-    return this.model(`${scenario.id}\u0000${JSON.stringify(programs)}`, scenario, programs).programs;
+  private stored(key: string): SimulationResult | undefined {
+    let r = this.results.get(key);
+    if (!r && this.opts.cache) {
+      const kept = this.opts.cache.get(key);
+      if (kept && reusable(kept, this.opts.maxStates)) {
+        r = kept;
+        this.results.set(key, r);
+      }
+    }
+    return r;
+  }
+
+  /**
+   * The programs a scenario runs under `programs` (a complete set): from its result when one
+   * is at hand (a stored baseline), else by building its model, without exploring.
+   */
+  usedBy(scenario: Scenario, programs: ProgramSet): readonly string[] {
+    const key = resultKey(this.profile, scenario, programs);
+    return this.stored(key)?.programs ?? this.model(key, scenario, programs).programs;
   }
 
   run(scenario: Scenario, programs: ProgramSet): SimulationResult {
-    const key = `${scenario.id}\u0000${JSON.stringify(programs)}`;
-    let r = this.cache.get(key);
-    if (!r && this.opts.cache) {
-      const kept = this.opts.cache.get(resultKey(this.profile, scenario, programs));
-      if (kept && reusable(kept, this.opts.maxStates)) {
-        r = fromCache(kept, programs);
-        this.cache.set(key, r);
-      }
-    }
+    const key = resultKey(this.profile, scenario, programs);
+    let r = this.stored(key);
     if (!r) {
       if (this.opts.signal?.aborted) throw new RaceLensError('review cancelled');
       const model = this.model(key, scenario, programs);
@@ -184,11 +195,12 @@ class Runner {
         ...(this.opts.timeoutMs ? { maxMs: this.opts.timeoutMs } : {}),
         ...(this.opts.signal ? { signal: this.opts.signal } : {}),
       });
-      this.cache.set(key, r);
-      if (r.stats.complete) this.opts.cache?.set(resultKey(this.profile, scenario, programs), r);
+      this.results.set(key, r);
+      if (r.stats.complete) this.opts.cache?.set(key, r);
       this.opts.observe?.({ scenario, profile: this.profile, programs, model, result: r });
     }
-    return r;
+    // The trace points at these programs' patch lines.
+    return fromCache(r, programs);
   }
 }
 
@@ -385,7 +397,9 @@ function reviewOnePatch(patch: Patch, mapped: readonly MappedHunk[], edits: read
     // Per property: the scenarios with each verdict, keeping the shortest counterexample.
     const byProperty = new Map<string, { verdict: Verdict; scenario: Scenario; b: SimulationResult; a: SimulationResult; others: string[] }>();
     const changed = new Set(edits.map((e) => e.program));
-    let affected = scenarios.filter((sc) => runner.programsOf(sc, after.programs).some((p) => changed.has(p)));
+    // A scenario runs a changed program after the patch only if it ran one before: which
+    // programs run can only change through the bodies of changed programs.
+    let affected = scenarios.filter((sc) => runner.usedBy(sc, before.programs).some((p) => changed.has(p)));
     if (affected.length < scenarios.length) notes.push(`${scenarios.length - affected.length} scenarios do not run the changed programs (${[...changed].join(', ')}) and were not explored`);
     const ordering = orderingChange(edits);
     if (ordering) {
