@@ -15,7 +15,8 @@
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-TOOLS="${VSCODE_E2E_TOOLS:-/work/shared/tools/vscode-e2e}"
+TOOLS="${VSCODE_E2E_TOOLS:-$REPO/../shared/tools/vscode-e2e}"
+[ -d "$TOOLS" ] || TOOLS=/work/shared/tools/vscode-e2e
 export VSCODE_E2E_DIR="${VSCODE_E2E_DIR:-$HOME/.cache/vscode-e2e}"
 CS_VERSION=4.100.3
 SHOTS="$REPO/artifacts/e2e"
@@ -25,6 +26,16 @@ T0=$(date +%s)
 say() { printf '\n=== [e2e %3ss] %s\n' "$(( $(date +%s) - T0 ))" "$*"; }
 
 # ------------------------------------------------------------------ 1. the harness
+# `npm test` runs this last. Without the shared harness, or without it installed and not asked
+# for (KRL_REQUIRE_E2E, which .ci/run sets after installing it), it says so and stops here.
+if [ ! -f "$TOOLS/demo.sh" ]; then
+  echo "e2e: no VS Code harness at $TOOLS${KRL_REQUIRE_E2E:+ (KRL_REQUIRE_E2E is set)}: ${KRL_REQUIRE_E2E:+failed}${KRL_REQUIRE_E2E:-skipped}"
+  [ -z "${KRL_REQUIRE_E2E:-}" ] && exit 0 || exit 1
+fi
+if [ -z "${KRL_REQUIRE_E2E:-}" ] && [ ! -f "$VSCODE_E2E_DIR/.setup-done-$CS_VERSION" ]; then
+  echo "e2e: the VS Code harness is not installed (bash $TOOLS/setup.sh, or set KRL_REQUIRE_E2E=1): skipped"
+  exit 0
+fi
 if [ ! -f "$VSCODE_E2E_DIR/.setup-done-$CS_VERSION" ] || [ ! -f "$VSCODE_E2E_DIR/node_modules/code-server/out/node/entry.js" ]; then
   say "installing code-server $CS_VERSION + playwright-core (setup.sh)"
   bash "$TOOLS/setup.sh"
