@@ -9,7 +9,7 @@ import { AREAS } from '../model/registry';
 import { ProgramSet, namesIn } from '../model/program';
 import { Hunk, PatchLine } from '../patch';
 import { alignRegion, splice } from './align';
-import { SourceLine, lex, structure } from './csource';
+import { SourceLine, lex, nestingDepth, structure } from './csource';
 import { Fragment, caseFragments, fragments, functionHeader } from './functions';
 import { recognize } from './recognize';
 import { AREA_RULES } from './rules';
@@ -79,6 +79,14 @@ function fragmentPlace(name: string | null, file: string): string {
   return dot < 0 ? `${name}() in ${file}` : `case ${name.slice(dot + 1)} of ${name.slice(0, dot)}() in ${file}`;
 }
 
+/**
+ * Whether a hunk changes lines of a function some model area covers in some kernel: a cheap
+ * test on the hunk's text, before any mapping (review.ts counts a document's modelled patches).
+ */
+export function touchesModelledFunction(hunk: Hunk, programs: ProgramSet): boolean {
+  return hunkFragments(hunk).some((f) => f.name !== null && f.lines.some((l) => l.kind !== ' ') && (programFor(f.name, programs) !== undefined || KNOWN_PROGRAMS.has(f.name)));
+}
+
 export type HunkStatus = 'modelled' | 'partial' | 'no-behavioural-change' | 'not-modelled';
 
 export interface HunkChange {
@@ -145,9 +153,16 @@ interface SideResult {
   itemStarts: number[];
 }
 
+/** Deeper than any kernel function nests; reading deeper fragments would recurse without bound. */
+export const MAX_NESTING = 64;
+
 function readSide(lines: readonly SourceLine[], program: string, programs: ProgramSet): SideResult {
   const toks = lex(lines);
   const items = structure(toks);
+  if (nestingDepth(items) > MAX_NESTING) {
+    const first = items[0]?.line ?? lines[0]?.line ?? 0;
+    return { tokens: [], unmodelled: [], inert: [], blocked: [{ line: first, text: program, why: `nested more than ${MAX_NESTING} blocks deep, which no kernel function is; not read` }], codeLines: new Set(toks.map((t) => t.line)), itemStarts: [] };
+  }
   const hunkLabels = items.flatMap((it) => (it.k === 'label' ? [{ t: 'label' as const, name: it.name }] : []));
   const indent = new Map(lines.map((l) => [l.line, indentation(l.text)]));
   const r = recognize(items, program, labelsOf(programs, program, hunkLabels), { known: new Set(Object.keys(programs)), indentOf: (line) => indent.get(line) });

@@ -42,9 +42,23 @@ export function resultKey(profile: Profile, scenario: Scenario, programs: Progra
     .update('\u0000')
     .update(JSON.stringify(profile.toggles[scenario.area] ?? null))
     .update('\u0000')
-    .update(JSON.stringify(canonical(programs), (k: string, v: unknown) => (k === 'line' ? undefined : v)))
+    .update(programsDigest(programs))
     .digest('hex');
   return `${profile.id}/${hash}`;
+}
+
+/** Program sets are immutable values, reused for every scenario of a review: each is hashed once. */
+const digests = new WeakMap<ProgramSet, string>();
+
+function programsDigest(programs: ProgramSet): string {
+  let d = digests.get(programs);
+  if (d === undefined) {
+    d = createHash('sha256')
+      .update(JSON.stringify(canonical(programs), (k: string, v: unknown) => (k === 'line' ? undefined : v)))
+      .digest('hex');
+    digests.set(programs, d);
+  }
+  return d;
 }
 
 /**

@@ -8,7 +8,7 @@
  * and carries the shortest counterexample.
  */
 import { CounterValues } from '../model/counters';
-import { InputError, RaceLensError } from '../model/errors';
+import { CancelledError, InputError, RaceLensError } from '../model/errors';
 import { CancelSignal, PropertyStatus } from '../model/explore';
 import { ProgramSet } from '../model/program';
 import { PROFILES, Profile, profileByDate, profileByVersion, UPSTREAM } from '../model/profiles';
@@ -18,7 +18,7 @@ import { areaDefines } from '../model/registry';
 import { SCENARIOS, Scenario } from '../model/scenarios';
 import { PropertyResult, SimulationResult, buildModel, simulateModel } from '../model/simulate';
 import { Model } from '../model/ir';
-import { HunkChange, HunkStatus, MappedHunk, ProgramEdit, applyEdits, mapHunk } from '../mapping/map';
+import { HunkChange, HunkStatus, MappedHunk, ProgramEdit, applyEdits, mapHunk, touchesModelledFunction } from '../mapping/map';
 import { Patch, PatchSet } from '../patch';
 import { CounterexampleStep, counterexampleOf } from './simulationReport';
 import { ResultCache, fromCache, resultKey, reusable } from './resultCache';
@@ -30,7 +30,10 @@ export interface ReviewOptions {
   readonly profile?: string;
   readonly maxStates?: number;
   readonly timeoutMs?: number;
+  /** Cancels the review: it throws CancelledError at the next check (every hunk, model and few hundred states). */
   readonly signal?: CancelSignal;
+  /** The explorer's clock (tests inject one to reach `timeoutMs` deterministically). */
+  readonly now?: () => number;
   /** Restrict to these scenarios (default: all). */
   readonly scenarios?: readonly string[];
   /** Told of every exploration the review runs (benchmarks and the SPIN cross-check use it). */
@@ -143,6 +146,8 @@ export function chooseProfile(set: PatchSet, option: string | undefined): { prof
 class Runner {
   private readonly cache = new Map<string, SimulationResult>();
   private readonly models = new Map<string, Model>();
+  /** Program sets are immutable and reused across scenarios: each is serialised once for the keys. */
+  private readonly texts = new WeakMap<ProgramSet, string>();
   constructor(
     private readonly profile: Profile,
     private readonly opts: ReviewOptions,
@@ -151,6 +156,7 @@ class Runner {
   private model(key: string, scenario: Scenario, programs: ProgramSet): Model {
     let m = this.models.get(key);
     if (!m) {
+      cancelled(this.opts.signal);
       // The programs are complete sets (a patch may add or remove a function): they replace the profile's.
       m = buildModel(scenario, { ...this.profile, programs });
       this.models.set(key, m);
@@ -158,13 +164,50 @@ class Runner {
     return m;
   }
 
+  private key(scenario: Scenario, programs: ProgramSet): string {
+    let text = this.texts.get(programs);
+    if (text === undefined) {
+      text = JSON.stringify(programs);
+      this.texts.set(programs, text);
+    }
+    return `${scenario.id}\u0000${text}`;
+  }
+
+  /**
+   * Forgets models and results of other program sets than `programs` (the next patch's base):
+   * a series is reviewed patch on patch, and keeping every patch's explorations would let a
+   * long series exhaust memory.
+   */
+  keepOnly(programs: ProgramSet): void {
+    const suffix = this.key({ id: '' } as Scenario, programs);
+    for (const k of this.cache.keys()) if (!k.endsWith(suffix)) this.cache.delete(k);
+    for (const k of this.models.keys()) if (!k.endsWith(suffix)) this.models.delete(k);
+  }
+
   /** The programs a scenario's model runs (from building it, without exploring). */
   programsOf(scenario: Scenario, programs: ProgramSet): readonly string[] {
-    return this.model(`${scenario.id}\u0000${JSON.stringify(programs)}`, scenario, programs).programs;
+    return this.model(this.key(scenario, programs), scenario, programs).programs;
+  }
+
+  /**
+   * Why `programs` cannot be built into the models of `scenarios` (a label twice, a `goto`
+   * without its label, a step an area does not know), or undefined when every one builds. The
+   * models are kept for the explorations that follow.
+   */
+  unbuildable(scenarios: readonly Scenario[], programs: ProgramSet): string | undefined {
+    for (const scenario of scenarios) {
+      try {
+        this.programsOf(scenario, programs);
+      } catch (e) {
+        if (e instanceof RaceLensError && !(e instanceof CancelledError)) return e.message;
+        throw e;
+      }
+    }
+    return undefined;
   }
 
   run(scenario: Scenario, programs: ProgramSet): SimulationResult {
-    const key = `${scenario.id}\u0000${JSON.stringify(programs)}`;
+    const key = this.key(scenario, programs);
     let r = this.cache.get(key);
     if (!r && this.opts.cache) {
       const kept = this.opts.cache.get(resultKey(this.profile, scenario, programs));
@@ -174,19 +217,27 @@ class Runner {
       }
     }
     if (!r) {
-      if (this.opts.signal?.aborted) throw new RaceLensError('review cancelled');
+      cancelled(this.opts.signal);
       const model = this.model(key, scenario, programs);
       r = simulateModel(model, scenario, this.profile, {}, {
         ...(this.opts.maxStates ? { maxStates: this.opts.maxStates } : {}),
         ...(this.opts.timeoutMs ? { maxMs: this.opts.timeoutMs } : {}),
         ...(this.opts.signal ? { signal: this.opts.signal } : {}),
+        ...(this.opts.now ? { now: this.opts.now } : {}),
       });
+      // A cancelled exploration is no verdict, not even an inconclusive one: the review stops.
+      if (r.stats.stoppedBy === 'abort') throw new CancelledError();
       this.cache.set(key, r);
       if (r.stats.complete) this.opts.cache?.set(resultKey(this.profile, scenario, programs), r);
       this.opts.observe?.({ scenario, profile: this.profile, programs, model, result: r });
     }
     return r;
   }
+}
+
+/** Throws CancelledError once the caller's signal has fired. */
+function cancelled(signal: CancelSignal | undefined): void {
+  if (signal?.aborted) throw new CancelledError();
 }
 
 function verdictOf(before: PropertyStatus, after: PropertyStatus): Verdict | undefined {
@@ -232,17 +283,20 @@ function hunkReport(m: MappedHunk): HunkReport {
 
 /**
  * Hunks whose statements cannot be placed in the programs (the patch was written against other
- * code than the profile's) are reported as not modelled, with the reason, and left out.
+ * code than the profile's), or whose programs do not build into the scenarios' models (a hunk
+ * that duplicates a label or jumps to one it removed), are reported as not modelled, with the
+ * reason, and left out.
  */
-function applicable(mapped: readonly MappedHunk[], base: ProgramSet, profile: Profile): MappedHunk[] {
+function applicable(mapped: readonly MappedHunk[], base: ProgramSet, profile: Profile, scenarios: readonly Scenario[], runner: Runner): MappedHunk[] {
   const fits = (ms: readonly MappedHunk[]) => {
     const edits = ms.flatMap((m) => m.edits);
+    if (!edits.length) return undefined;
     try {
-      applyEdits(base, edits, 'base');
-      applyEdits(base, edits, 'patched');
-      return undefined;
+      const before = applyEdits(base, edits, 'base').programs;
+      const after = applyEdits(base, edits, 'patched').programs;
+      return runner.unbuildable(scenarios, before) ?? runner.unbuildable(scenarios, after);
     } catch (e) {
-      if (e instanceof RaceLensError) return e.message;
+      if (e instanceof RaceLensError && !(e instanceof CancelledError)) return e.message;
       throw e;
     }
   };
@@ -266,8 +320,24 @@ function programsFor(base: ProgramSet, edits: readonly ProgramEdit[], side: 'bas
   try {
     return applyEdits(base, edits, side);
   } catch (e) {
-    if (e instanceof RaceLensError) throw new InputError(e.message);
+    if (e instanceof RaceLensError && !(e instanceof CancelledError)) throw new InputError(e.message);
     throw e;
+  }
+}
+
+/**
+ * At most this many patches of one document that change modelled functions are reviewed: each
+ * costs a few dozen explorations and its findings' traces, so a document of thousands (a
+ * repeated or generated mbox) would otherwise take hours and gigabytes. Real series are far
+ * shorter; a longer document is refused with the count, to be reviewed in parts.
+ */
+export const MAX_MODELLED_PATCHES = 128;
+
+function checkSeriesLength(set: PatchSet, profile: Profile): void {
+  let n = 0;
+  for (const p of set.patches) if (p.files.some((f) => f.hunks.some((h) => touchesModelledFunction(h, profile.programs)))) n++;
+  if (n > MAX_MODELLED_PATCHES) {
+    throw new InputError(`${n} patches of this document change functions the model covers; a review takes at most ${MAX_MODELLED_PATCHES}: review the series in parts`);
   }
 }
 
@@ -276,20 +346,24 @@ export function reviewPatchSet(set: PatchSet, opts: ReviewOptions = {}): Review 
   const runner = new Runner(profile, opts);
   const scenarios = scenariosFor(profile, opts);
   const reviewNotes = note ? [note] : [];
+  checkSeriesLength(set, profile);
   let base: ProgramSet = profile.programs;
   const patches: PatchReview[] = [];
   for (const patch of set.patches) {
     const hunks = patch.files.flatMap((f) => f.hunks);
     if (!hunks.length) continue;
     const mapped = applicable(
-      hunks.map((h) => mapHunk(h, base)),
+      hunks.map((h) => (cancelled(opts.signal), mapHunk(h, base))),
       base,
       profile,
+      scenarios,
+      runner,
     );
     const edits = mapped.flatMap((m) => m.edits);
     const review = reviewOnePatch(patch, mapped, edits, base, scenarios, runner);
     patches.push(review);
     if (edits.length) base = programsFor(base, edits, 'patched').programs;
+    runner.keepOnly(base);
   }
   const all = patches.flatMap((p) => p.findings);
   return {
@@ -321,15 +395,18 @@ export function reviewHunk(set: PatchSet, hunkIndex: number, opts: ReviewOptions
     const hunks = patch.files.flatMap((f) => f.hunks);
     const target = hunks.find((h) => h.index === hunkIndex);
     if (target) {
-      const [mapped] = applicable([mapHunk(target, base)], base, profile);
+      const [mapped] = applicable([mapHunk(target, base)], base, profile, scenarios, runner);
       return { profile: profile.id, review: reviewOnePatch(patch, [mapped!], mapped!.edits, base, scenarios, runner) };
     }
     const edits = applicable(
-      hunks.map((h) => mapHunk(h, base)),
+      hunks.map((h) => (cancelled(opts.signal), mapHunk(h, base))),
       base,
       profile,
+      scenarios,
+      runner,
     ).flatMap((m) => m.edits);
     if (edits.length) base = programsFor(base, edits, 'patched').programs;
+    runner.keepOnly(base);
   }
   throw new InputError(`no hunk ${hunkIndex} in this document`);
 }
@@ -444,7 +521,8 @@ function finding(
         const b = runner.run(f.scenario, programsFor(base, mine, 'base').programs);
         const a = runner.run(f.scenario, programsFor(base, mine, 'patched').programs);
         return verdictOf(property(b, prop).status, property(a, prop).status) === f.verdict;
-      } catch {
+      } catch (e) {
+        if (e instanceof CancelledError) throw e;
         return false;
       }
     });
