@@ -187,11 +187,36 @@ function indentation(text: string): number | undefined {
   return undefined;
 }
 
-/** The statement a line belongs to: the last one starting at or before it. */
+/** The statement a line belongs to: the last one starting at or before it (`itemStarts` is sorted). */
 function statementStart(side: SideResult, line: number): number | undefined {
-  let found: number | undefined;
-  for (const s of side.itemStarts) if (s <= line) found = s;
-  return found;
+  const starts = side.itemStarts;
+  let lo = 0;
+  let hi = starts.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (starts[mid]! <= line) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo > 0 ? starts[lo - 1] : undefined;
+}
+
+/** A reason quotes at most this much of a statement, and this many statements. */
+const QUOTED_CHARS = 80;
+const QUOTED_STATEMENTS = 10;
+
+/** Statements as a reason quotes them: each shortened, the first few, then how many more. */
+function quoted(xs: readonly { readonly line: number; readonly text: string }[]): string {
+  const parts = [...new Set(xs.map((x) => `\`${shortened(x.text)}\` (line ${x.line})`))];
+  const shown = parts.slice(0, QUOTED_STATEMENTS).join(', ');
+  return parts.length > QUOTED_STATEMENTS ? `${shown} and ${parts.length - QUOTED_STATEMENTS} more` : shown;
+}
+
+function shortened(text: string): string {
+  if (text.length <= QUOTED_CHARS) return text;
+  let cut = QUOTED_CHARS - 1;
+  // Never split a surrogate pair.
+  if (/[\ud800-\udbff]/.test(text[cut - 1]!)) cut--;
+  return `${text.slice(0, cut)}…`;
 }
 
 export function mapHunk(hunk: Hunk, programs: ProgramSet): MappedHunk {
@@ -200,6 +225,7 @@ export function mapHunk(hunk: Hunk, programs: ProgramSet): MappedHunk {
   const edits: ProgramEdit[] = [];
   const changes: HunkChange[] = [];
   const unmodelled: { line: number; text: string }[] = [];
+  const unmodelledLines = new Set<number>();
   const notes: string[] = [];
   const reasons: string[] = [];
   let behavioural = false;
@@ -217,10 +243,14 @@ export function mapHunk(hunk: Hunk, programs: ProgramSet): MappedHunk {
       const side = readSide(whole.body, f.name!, programs);
       if (side.blocked.length) {
         outside = true;
-        reasons.push(`${where}: ${side.blocked.map((x) => `\`${x.text}\` (line ${x.line})`).join(', ')} guards modelled steps but is not in the model`);
+        reasons.push(`${where}: ${quoted(side.blocked)} guards modelled steps but is not in the model`);
         continue;
       }
-      for (const u of side.unmodelled) if (!unmodelled.some((x) => x.line === u.line)) unmodelled.push(u);
+      for (const u of side.unmodelled) {
+        if (unmodelledLines.has(u.line)) continue;
+        unmodelledLines.add(u.line);
+        unmodelled.push(u);
+      }
       behavioural = true;
       const tokens = side.tokens;
       edits.push({ program: f.name!, hunk: hunk.index, base: whole.kind === 'removed' ? tokens : [], patched: whole.kind === 'added' ? tokens : [], whole: whole.kind });
@@ -248,19 +278,24 @@ export function mapHunk(hunk: Hunk, programs: ProgramSet): MappedHunk {
     if (b.blocked.length || p.blocked.length) {
       outside = true;
       const all = [...b.blocked, ...p.blocked];
-      const what = (xs: typeof all) => [...new Set(xs.map((x) => `\`${x.text}\` (line ${x.line})`))].join(', ');
+      const what = quoted;
       const guards = all.filter((x) => !x.why);
       if (guards.length) reasons.push(`${where}: ${what(guards)} guards modelled steps but is not in the model`);
       for (const why of new Set(all.filter((x) => x.why).map((x) => x.why!))) reasons.push(`${where}: ${what(all.filter((x) => x.why === why))}: ${why}`);
       continue;
     }
     // Classify each changed line by the statement it belongs to.
+    const unmodelledAt = (side: SideResult) => new Map(side.unmodelled.map((u) => [u.line, u] as const).reverse());
+    const byStart = { base: unmodelledAt(b), patched: unmodelledAt(p) };
     for (const l of changedHere) {
       const side = l.kind === '-' ? b : p;
       if (!side.codeLines.has(l.line)) continue;
       const start = statementStart(side, l.line);
-      const um = side.unmodelled.find((u) => u.line === start);
-      if (um && !unmodelled.some((u) => u.line === l.line)) unmodelled.push({ line: l.line, text: um.text });
+      const um = start === undefined ? undefined : (l.kind === '-' ? byStart.base : byStart.patched).get(start);
+      if (um && !unmodelledLines.has(l.line)) {
+        unmodelledLines.add(l.line);
+        unmodelled.push({ line: l.line, text: um.text });
+      }
     }
     const fieldEdit = pidFieldEdit(program, programs, b.tokens, p.tokens, hunk.index);
     if (fieldEdit) {
@@ -288,7 +323,7 @@ export function mapHunk(hunk: Hunk, programs: ProgramSet): MappedHunk {
       );
     }
   }
-  if (unmodelled.length) reasons.push(`changed statements outside the model: ${unmodelled.map((u) => `\`${u.text}\` (line ${u.line})`).join(', ')}`);
+  if (unmodelled.length) reasons.push(`changed statements outside the model: ${quoted(unmodelled)}`);
   let status: HunkStatus;
   if (!frags.length || (!behavioural && (outside || unmodelled.length))) status = 'not-modelled';
   else if (behavioural && (outside || unmodelled.length)) status = 'partial';
