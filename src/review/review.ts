@@ -8,7 +8,7 @@
  * and carries the shortest counterexample.
  */
 import { CounterValues } from '../model/counters';
-import { CancelledError, InputError, RaceLensError } from '../model/errors';
+import { CancelledError, InputError, ModelError, RaceLensError } from '../model/errors';
 import { CancelSignal, PropertyStatus } from '../model/explore';
 import { ProgramSet } from '../model/program';
 import { PROFILES, Profile, profileByDate, profileByVersion, UPSTREAM } from '../model/profiles';
@@ -19,7 +19,7 @@ import { SCENARIOS, Scenario } from '../model/scenarios';
 import { PropertyResult, SimulationResult, buildModel, simulateModel } from '../model/simulate';
 import { Model } from '../model/ir';
 import { HunkChange, HunkStatus, MappedHunk, ProgramEdit, applyEdits, mapHunk, touchesModelledFunction } from '../mapping/map';
-import { Patch, PatchSet } from '../patch';
+import { Hunk, Patch, PatchSet } from '../patch';
 import { CounterexampleStep, counterexampleOf } from './simulationReport';
 import { ResultCache, fromCache, resultKey, reusable } from './resultCache';
 
@@ -219,12 +219,19 @@ class Runner {
     if (!r) {
       cancelled(this.opts.signal);
       const model = this.model(key, scenario, programs);
-      r = simulateModel(model, scenario, this.profile, {}, {
-        ...(this.opts.maxStates ? { maxStates: this.opts.maxStates } : {}),
-        ...(this.opts.timeoutMs ? { maxMs: this.opts.timeoutMs } : {}),
-        ...(this.opts.signal ? { signal: this.opts.signal } : {}),
-        ...(this.opts.now ? { now: this.opts.now } : {}),
-      });
+      try {
+        r = simulateModel(model, scenario, this.profile, {}, {
+          ...(this.opts.maxStates ? { maxStates: this.opts.maxStates } : {}),
+          ...(this.opts.timeoutMs ? { maxMs: this.opts.timeoutMs } : {}),
+          ...(this.opts.signal ? { signal: this.opts.signal } : {}),
+          ...(this.opts.now ? { now: this.opts.now } : {}),
+        });
+      } catch (e) {
+        // The programs drive the model outside what it represents (a patch that decrements a
+        // counter twice takes it below zero): no verdict either way, and the reason says why.
+        if (!(e instanceof ModelError)) throw e;
+        r = unexplorable(model, scenario, this.profile, e);
+      }
       // A cancelled exploration is no verdict, not even an inconclusive one: the review stops.
       if (r.stats.stoppedBy === 'abort') throw new CancelledError();
       this.cache.set(key, r);
@@ -233,6 +240,31 @@ class Runner {
     }
     return r;
   }
+}
+
+const CANNOT_RUN = 'the model cannot run these programs: ';
+
+/** The result of an exploration the model could not complete: every property inconclusive. */
+function unexplorable(model: Model, scenario: Scenario, profile: Profile, e: ModelError): SimulationResult {
+  return {
+    scenario: scenario.id,
+    area: scenario.area,
+    profile: profile.id,
+    notes: [`${CANNOT_RUN}${e.message}`],
+    overrides: {},
+    properties: model.properties.map((p) => ({ property: p.id, status: 'inconclusive' as const })),
+    stats: { states: 0, transitions: 0, depth: 0, ms: 0, complete: false, bytes: 0 },
+  };
+}
+
+/** What an exploration covered, said where a verdict could not be reached. */
+function coverage(r: SimulationResult): string {
+  const s = r.stats;
+  if (s.complete) return `was complete (${s.states} states)`;
+  if (s.stoppedBy === 'states') return `stopped at the state limit after ${s.states} states`;
+  if (s.stoppedBy === 'time') return `stopped at the time limit after ${s.states} states`;
+  const cannot = r.notes.find((n) => n.startsWith(CANNOT_RUN));
+  return cannot ? `could not run: ${cannot.slice(CANNOT_RUN.length)}` : `stopped after ${s.states} states`;
 }
 
 /** Throws CancelledError once the caller's signal has fired. */
@@ -315,6 +347,17 @@ function applicable(mapped: readonly MappedHunk[], base: ProgramSet, profile: Pr
   return out;
 }
 
+/** A hunk mapped onto `base`; one whose statements contradict the programs (a descriptor field edit where there is no descriptor update) is not modelled, with the reason. */
+function mapOne(h: Hunk, base: ProgramSet, signal: CancelSignal | undefined): MappedHunk {
+  cancelled(signal);
+  try {
+    return mapHunk(h, base);
+  } catch (e) {
+    if (!(e instanceof RaceLensError) || e instanceof CancelledError) throw e;
+    return { hunk: h, functions: [], status: 'not-modelled', reason: e.message, changes: [], edits: [], unmodelled: [], notes: [] };
+  }
+}
+
 /** Edits of the hunks given, applied to `base` on one side; throws InputError with the reason. */
 function programsFor(base: ProgramSet, edits: readonly ProgramEdit[], side: 'base' | 'patched'): { programs: ProgramSet; notes: string[] } {
   try {
@@ -353,7 +396,7 @@ export function reviewPatchSet(set: PatchSet, opts: ReviewOptions = {}): Review 
     const hunks = patch.files.flatMap((f) => f.hunks);
     if (!hunks.length) continue;
     const mapped = applicable(
-      hunks.map((h) => (cancelled(opts.signal), mapHunk(h, base))),
+      hunks.map((h) => mapOne(h, base, opts.signal)),
       base,
       profile,
       scenarios,
@@ -395,11 +438,11 @@ export function reviewHunk(set: PatchSet, hunkIndex: number, opts: ReviewOptions
     const hunks = patch.files.flatMap((f) => f.hunks);
     const target = hunks.find((h) => h.index === hunkIndex);
     if (target) {
-      const [mapped] = applicable([mapHunk(target, base)], base, profile, scenarios, runner);
-      return { profile: profile.id, review: reviewOnePatch(patch, [mapped!], mapped!.edits, base, scenarios, runner) };
+      const [one] = applicable([mapOne(target, base, opts.signal)], base, profile, scenarios, runner);
+      return { profile: profile.id, review: reviewOnePatch(patch, [one!], one!.edits, base, scenarios, runner) };
     }
     const edits = applicable(
-      hunks.map((h) => (cancelled(opts.signal), mapHunk(h, base))),
+      hunks.map((h) => mapOne(h, base, opts.signal)),
       base,
       profile,
       scenarios,
@@ -539,7 +582,8 @@ function finding(
   const explanation = trace ? explainViolation(prop, trace.states[trace.states.length - 1]!) : null;
   const where = f.others.length ? `${f.scenario.id} (and ${f.others.length} more scenario${f.others.length > 1 ? 's' : ''})` : f.scenario.id;
   const verb = { introduced: 'introduces a violation of', fixed: 'fixes', 'still-violated': 'leaves violated', inconclusive: 'could not decide' }[f.verdict];
-  const message = `${verb} ${prop}${info ? ` (${info.title.toLowerCase()})` : ''} in ${where}${explanation && f.verdict !== 'inconclusive' ? `: ${f.verdict === 'fixed' ? 'before the patch, ' : ''}${explanation}` : ''}`;
+  const why = f.verdict === 'inconclusive' ? `: the baseline's exploration ${coverage(f.b)}, the patched one's ${coverage(f.a)}` : explanation ? `: ${f.verdict === 'fixed' ? 'before the patch, ' : ''}${explanation}` : '';
+  const message = `${verb} ${prop}${info ? ` (${info.title.toLowerCase()})` : ''} in ${where}${why}`;
   const side = (r: SimulationResult): SideView => {
     const p = property(r, prop);
     return {

@@ -8,7 +8,7 @@ import { InputError } from '../../src/model/errors';
 import { MAX_NESTING } from '../../src/mapping/map';
 import { readPatches } from '../../src/patch';
 import { formatReviewText, reviewJson, reviewSarif } from '../../src/review/output';
-import { MAX_MODELLED_PATCHES, reviewPatchSet } from '../../src/review/review';
+import { MAX_MODELLED_PATCHES, exitStatus, reviewPatchSet } from '../../src/review/review';
 import { fixture, formatPatch, render } from '../fixtures/fixtures';
 import { FixtureSpec } from '../fixtures/spec';
 
@@ -60,6 +60,25 @@ describe('fuzz regressions', () => {
     const hunk = reviewPatchSet(readPatches(text), LIMITS).patches[0]!.hunks[0]!;
     assert.equal(hunk.status, 'not-modelled');
     assert.match(hunk.reason!, /goto vcpu_decrement: no such label/);
+  });
+
+  it('a hunk whose statements contradict the programs is not modelled instead of failing the review (review/review.ts mapOne)', () => {
+    // Found by random edits: `new.sn = 1;` outside a descriptor loop threw "it edits a descriptor update, but ... has none".
+    const r = reviewPatchSet(readPatches(x86Adding(['\tnew.sn = 1;'])), LIMITS);
+    const hunk = r.patches[0]!.hunks[0]!;
+    assert.equal(hunk.status, 'not-modelled');
+    assert.match(hunk.reason!, /it edits a descriptor update, but vcpu_enter_guest has none/);
+  });
+
+  it('programs that drive the model out of its ranges give an inconclusive finding that says why (review/review.ts unexplorable)', () => {
+    // Found by random edits of kvm_main-upstream.c: a second `kvm->created_vcpus--` on the error
+    // path takes the counter below zero, and the explorer's range check ended the whole review.
+    const text = kvmMainEdit([['\tkvm->created_vcpus--;\n', '\tkvm->created_vcpus--;\n\tkvm->created_vcpus--;\n']]);
+    const r = reviewPatchSet(readPatches(text), LIMITS);
+    const f = r.patches[0]!.findings.find((x) => x.verdict === 'inconclusive');
+    assert.ok(f, JSON.stringify(r.summary));
+    assert.match(f.message, /the baseline's exploration was complete \(\d+ states\), the patched one's could not run: transition "kvm->created_vcpus--" writes -1 to kvm\.created_vcpus, outside 0\.\.2$/);
+    assert.equal(exitStatus(r), 3);
   });
 
   it(`a document with more than ${MAX_MODELLED_PATCHES} modelled patches is refused at once (review/review.ts)`, () => {
