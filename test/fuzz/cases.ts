@@ -512,7 +512,14 @@ function kernelPatch(c: Extract<Case, { k: 'kernel' }>): { text: string; profile
   return { text, profile: version };
 }
 
-export function materialize(c: Case): Input {
+export function materialize(c: Case, maxBytes = MAX_FUZZ_BYTES): Input {
+  const inp = build(c);
+  if (inp.size <= maxBytes) return inp;
+  const cut = typeof inp.input === 'string' ? inp.input.slice(0, maxBytes) : inp.input.subarray(0, maxBytes);
+  return { ...inp, input: cut, size: typeof cut === 'string' ? Buffer.byteLength(cut) : cut.length };
+}
+
+function build(c: Case): Input {
   switch (c.k) {
     case 'mutant': {
       const docs = seedDocuments();

@@ -21,8 +21,10 @@ export interface Budget {
   readonly maxStates: number;
   /** Per exploration, as `check --timeout-ms`. */
   readonly timeoutMs: number;
-  /** Whole review: past this the review is cancelled (and the input counts as slow). */
+  /** Whole review: past this the review is cancelled (and the input counts as slow). Infinity: never (deterministic). */
   readonly deadlineMs: number;
+  /** Explore only these scenarios (the unit test's fast subset); all by default. */
+  readonly scenarios?: readonly string[];
 }
 
 /** Small enough that a review of any fixture stays well under a second, large enough to decide most scenarios. */
@@ -118,6 +120,8 @@ export interface RunOptions {
   readonly slowMs?: number;
   /** Skip the pipeline (reader only). */
   readonly readerOnly?: boolean;
+  /** Cut inputs to this many bytes (the unit test keeps them small); MAX_FUZZ_BYTES by default. */
+  readonly maxBytes?: number;
 }
 
 export function runInput(index: number, inp: Input, description: () => string, opts: RunOptions = {}): CaseResult {
@@ -153,8 +157,9 @@ export function runInput(index: number, inp: Input, description: () => string, o
     const again = readPatches(inp.input);
     const review = reviewPatchSet(again, {
       maxStates: budget.maxStates,
-      timeoutMs: budget.timeoutMs,
-      signal: { get aborted() { return performance.now() > deadline; } },
+      ...(Number.isFinite(budget.timeoutMs) ? { timeoutMs: budget.timeoutMs } : {}),
+      ...(Number.isFinite(deadline) ? { signal: { get aborted() { return performance.now() > deadline; } } } : {}),
+      ...(budget.scenarios ? { scenarios: budget.scenarios } : {}),
       ...(inp.profile !== undefined ? { profile: inp.profile } : {}),
       ...(opts.cache ? { cache: opts.cache } : {}),
     });
@@ -179,6 +184,6 @@ export function runInput(index: number, inp: Input, description: () => string, o
 
 export function runCase(seed: number, index: number, opts: RunOptions = {}): CaseResult & { readonly case: Case } {
   const c = drawCase(seed, index);
-  const inp = materialize(c);
+  const inp = materialize(c, opts.maxBytes);
   return { ...runInput(index, inp, () => describeCase(c), opts), case: c };
 }

@@ -109,7 +109,17 @@ describe('fuzz regressions', () => {
   it('a hunk of 100,000 changed lines maps in linear time (mapping/map.ts statementStart; a hard bound, not a benchmark)', function () {
     // Each changed line looked up its statement, and the statement's unmodelled entry, by scanning.
     this.timeout(60_000);
-    const text = x86Adding(Array.from({ length: 100_000 }, (_, k) => `\tbar${k % 97}(x);`));
+    const n = 100_000;
+    const text = [
+      '--- a/arch/x86/kvm/x86.c',
+      '+++ b/arch/x86/kvm/x86.c',
+      `@@ -10,3 +10,${n + 3} @@ static int vcpu_enter_guest(struct kvm_vcpu *vcpu)`,
+      ' \tint r;',
+      ...Array.from({ length: n }, (_, k) => `+\tbar${k % 97}(x);`),
+      ' \tfastpath_t exit_fastpath;',
+      ' \tu64 run_flags = 0;',
+      '',
+    ].join('\n');
     const set = readPatches(text);
     const t0 = performance.now();
     const r = reviewPatchSet(set, LIMITS);
