@@ -214,6 +214,25 @@ export function structure(tokens: readonly CToken[]): Item[] {
   return items;
 }
 
+/**
+ * How deep the items nest: open blocks, plus the control heads (`if`, `else`, loops, `do`) in
+ * a row whose bodies are braceless. Reading a fragment recurses once per level, so a hunk
+ * nesting deeper than any kernel function does is refused before it is read.
+ */
+export function nestingDepth(items: readonly Item[]): number {
+  let blocks = 0;
+  let heads = 0;
+  let max = 0;
+  for (const it of items) {
+    if (it.k === 'open') blocks++;
+    else if (it.k === 'close') blocks = Math.max(0, blocks - 1);
+    if (it.k === 'if' || it.k === 'else' || it.k === 'for' || it.k === 'while' || it.k === 'do') heads++;
+    else if (it.k !== 'open') heads = 0;
+    max = Math.max(max, blocks + heads);
+  }
+  return max;
+}
+
 function lastOpenIsDo(items: readonly Item[]): boolean {
   let depth = 0;
   for (let j = items.length - 1; j >= 0; j--) {

@@ -10,7 +10,7 @@ import { AREAS } from '../model/registry';
 import { ProgramSet, namesIn } from '../model/program';
 import { Hunk, PatchLine } from '../patch';
 import { alignRegion, splice } from './align';
-import { SourceLine, lex, structure } from './csource';
+import { SourceLine, lex, nestingDepth, structure } from './csource';
 import { Fragment, caseFragments, fragments, functionHeader } from './functions';
 import { recognize } from './recognize';
 import { AREA_RULES } from './rules';
@@ -80,6 +80,14 @@ function fragmentPlace(name: string | null, file: string): string {
   return dot < 0 ? `${name}() in ${file}` : `case ${name.slice(dot + 1)} of ${name.slice(0, dot)}() in ${file}`;
 }
 
+/**
+ * Whether a hunk changes lines of a function some model area covers in some kernel: a cheap
+ * test on the hunk's text, before any mapping (review.ts counts a document's modelled patches).
+ */
+export function touchesModelledFunction(hunk: Hunk, programs: ProgramSet): boolean {
+  return hunkFragments(hunk).some((f) => f.name !== null && f.lines.some((l) => l.kind !== ' ') && (programFor(f.name, programs) !== undefined || KNOWN_PROGRAMS.has(f.name)));
+}
+
 export type HunkStatus = 'modelled' | 'partial' | 'no-behavioural-change' | 'not-modelled';
 
 export interface HunkChange {
@@ -146,9 +154,16 @@ interface SideResult {
   itemStarts: number[];
 }
 
+/** Deeper than any kernel function nests; reading deeper fragments would recurse without bound. */
+export const MAX_NESTING = 64;
+
 function readSide(lines: readonly SourceLine[], program: string, programs: ProgramSet): SideResult {
   const toks = lex(lines);
   const items = structure(toks);
+  if (nestingDepth(items) > MAX_NESTING) {
+    const first = items[0]?.line ?? lines[0]?.line ?? 0;
+    return { tokens: [], unmodelled: [], inert: [], blocked: [{ line: first, text: program, why: `nested more than ${MAX_NESTING} blocks deep, which no kernel function is; not read` }], codeLines: new Set(toks.map((t) => t.line)), itemStarts: [] };
+  }
   const hunkLabels = items.flatMap((it) => (it.k === 'label' ? [{ t: 'label' as const, name: it.name }] : []));
   const indent = new Map(lines.map((l) => [l.line, indentation(l.text)]));
   const r = recognize(items, program, labelsOf(programs, program, hunkLabels), { known: new Set(Object.keys(programs)), indentOf: (line) => indent.get(line) });
@@ -173,11 +188,36 @@ function indentation(text: string): number | undefined {
   return undefined;
 }
 
-/** The statement a line belongs to: the last one starting at or before it. */
+/** The statement a line belongs to: the last one starting at or before it (`itemStarts` is sorted). */
 function statementStart(side: SideResult, line: number): number | undefined {
-  let found: number | undefined;
-  for (const s of side.itemStarts) if (s <= line) found = s;
-  return found;
+  const starts = side.itemStarts;
+  let lo = 0;
+  let hi = starts.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (starts[mid]! <= line) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo > 0 ? starts[lo - 1] : undefined;
+}
+
+/** A reason quotes at most this much of a statement, and this many statements. */
+const QUOTED_CHARS = 80;
+const QUOTED_STATEMENTS = 10;
+
+/** Statements as a reason quotes them: each shortened, the first few, then how many more. */
+function quoted(xs: readonly { readonly line: number; readonly text: string }[]): string {
+  const parts = [...new Set(xs.map((x) => `\`${shortened(x.text)}\` (line ${x.line})`))];
+  const shown = parts.slice(0, QUOTED_STATEMENTS).join(', ');
+  return parts.length > QUOTED_STATEMENTS ? `${shown} and ${parts.length - QUOTED_STATEMENTS} more` : shown;
+}
+
+function shortened(text: string): string {
+  if (text.length <= QUOTED_CHARS) return text;
+  let cut = QUOTED_CHARS - 1;
+  // Never split a surrogate pair.
+  if (/[\ud800-\udbff]/.test(text[cut - 1]!)) cut--;
+  return `${text.slice(0, cut)}…`;
 }
 
 export function mapHunk(hunk: Hunk, programs: ProgramSet): MappedHunk {
@@ -186,6 +226,7 @@ export function mapHunk(hunk: Hunk, programs: ProgramSet): MappedHunk {
   const edits: ProgramEdit[] = [];
   const changes: HunkChange[] = [];
   const unmodelled: { line: number; text: string }[] = [];
+  const unmodelledLines = new Set<number>();
   const notes: string[] = [];
   const reasons: string[] = [];
   let behavioural = false;
@@ -203,10 +244,14 @@ export function mapHunk(hunk: Hunk, programs: ProgramSet): MappedHunk {
       const side = readSide(whole.body, f.name!, programs);
       if (side.blocked.length) {
         outside = true;
-        reasons.push(`${where}: ${side.blocked.map((x) => `\`${x.text}\` (line ${x.line})`).join(', ')} guards modelled steps but is not in the model`);
+        reasons.push(`${where}: ${quoted(side.blocked)} guards modelled steps but is not in the model`);
         continue;
       }
-      for (const u of side.unmodelled) if (!unmodelled.some((x) => x.line === u.line)) unmodelled.push(u);
+      for (const u of side.unmodelled) {
+        if (unmodelledLines.has(u.line)) continue;
+        unmodelledLines.add(u.line);
+        unmodelled.push(u);
+      }
       behavioural = true;
       const tokens = side.tokens;
       edits.push({ program: f.name!, hunk: hunk.index, base: whole.kind === 'removed' ? tokens : [], patched: whole.kind === 'added' ? tokens : [], whole: whole.kind });
@@ -234,19 +279,24 @@ export function mapHunk(hunk: Hunk, programs: ProgramSet): MappedHunk {
     if (b.blocked.length || p.blocked.length) {
       outside = true;
       const all = [...b.blocked, ...p.blocked];
-      const what = (xs: typeof all) => [...new Set(xs.map((x) => `\`${x.text}\` (line ${x.line})`))].join(', ');
+      const what = quoted;
       const guards = all.filter((x) => !x.why);
       if (guards.length) reasons.push(`${where}: ${what(guards)} guards modelled steps but is not in the model`);
       for (const why of new Set(all.filter((x) => x.why).map((x) => x.why!))) reasons.push(`${where}: ${what(all.filter((x) => x.why === why))}: ${why}`);
       continue;
     }
     // Classify each changed line by the statement it belongs to.
+    const unmodelledAt = (side: SideResult) => new Map(side.unmodelled.map((u) => [u.line, u] as const).reverse());
+    const byStart = { base: unmodelledAt(b), patched: unmodelledAt(p) };
     for (const l of changedHere) {
       const side = l.kind === '-' ? b : p;
       if (!side.codeLines.has(l.line)) continue;
       const start = statementStart(side, l.line);
-      const um = side.unmodelled.find((u) => u.line === start);
-      if (um && !unmodelled.some((u) => u.line === l.line)) unmodelled.push({ line: l.line, text: um.text });
+      const um = start === undefined ? undefined : (l.kind === '-' ? byStart.base : byStart.patched).get(start);
+      if (um && !unmodelledLines.has(l.line)) {
+        unmodelledLines.add(l.line);
+        unmodelled.push({ line: l.line, text: um.text });
+      }
     }
     const fieldEdit = pidFieldEdit(program, programs, b.tokens, p.tokens, hunk.index);
     if (fieldEdit) {
@@ -281,7 +331,7 @@ export function mapHunk(hunk: Hunk, programs: ProgramSet): MappedHunk {
       );
     }
   }
-  if (unmodelled.length) reasons.push(`changed statements outside the model: ${unmodelled.map((u) => `\`${u.text}\` (line ${u.line})`).join(', ')}`);
+  if (unmodelled.length) reasons.push(`changed statements outside the model: ${quoted(unmodelled)}`);
   let status: HunkStatus;
   if (!frags.length || (!behavioural && (outside || unmodelled.length))) status = 'not-modelled';
   else if (behavioural && (outside || unmodelled.length)) status = 'partial';

@@ -12,3 +12,10 @@ export class ModelError extends RaceLensError {}
 
 /** The user's input (a patch file, an argument) cannot be used. */
 export class InputError extends RaceLensError {}
+
+/** The caller's AbortSignal (or CancelSignal) fired: the work stopped without a result. */
+export class CancelledError extends RaceLensError {
+  constructor(what = 'review') {
+    super(`${what} cancelled`);
+  }
+}

@@ -8,7 +8,7 @@
  * and carries the shortest counterexample.
  */
 import { CounterValues } from '../model/counters';
-import { InputError, RaceLensError } from '../model/errors';
+import { CancelledError, InputError, ModelError, RaceLensError } from '../model/errors';
 import { CancelSignal, PropertyStatus } from '../model/explore';
 import { ProgramSet } from '../model/program';
 import { PROFILES, Profile, profileByDate, profileByVersion, UPSTREAM } from '../model/profiles';
@@ -21,10 +21,10 @@ import { Token, tokenKey } from '../mapping/tokens';
 import { SCENARIOS, Scenario } from '../model/scenarios';
 import { PropertyResult, SimulationResult, buildModel, simulateModel } from '../model/simulate';
 import { Model } from '../model/ir';
-import { HunkChange, HunkStatus, MappedHunk, ProgramEdit, applyEdits, mapHunk } from '../mapping/map';
-import { Patch, PatchSet } from '../patch';
+import { HunkChange, HunkStatus, MappedHunk, ProgramEdit, applyEdits, mapHunk, touchesModelledFunction } from '../mapping/map';
+import { Hunk, Patch, PatchSet } from '../patch';
 import { CounterexampleStep, counterexampleOf } from './simulationReport';
-import { ResultCache, fromCache, resultKey, reusable } from './resultCache';
+import { ResultCache, fromCache, programsHash, resultKey, reusable } from './resultCache';
 
 export type Verdict = 'introduced' | 'fixed' | 'still-violated' | 'inconclusive';
 
@@ -33,7 +33,10 @@ export interface ReviewOptions {
   readonly profile?: string;
   readonly maxStates?: number;
   readonly timeoutMs?: number;
+  /** Cancels the review: it throws CancelledError at the next check (every hunk, model and few hundred states). */
   readonly signal?: CancelSignal;
+  /** The explorer's clock (tests inject one to reach `timeoutMs` deterministically). */
+  readonly now?: () => number;
   /** Restrict to these scenarios (default: all). */
   readonly scenarios?: readonly string[];
   /** Told of every exploration the review runs (benchmarks and the SPIN cross-check use it). */
@@ -145,17 +148,25 @@ export function chooseProfile(set: PatchSet, option: string | undefined): { prof
 
 class Runner {
   private readonly models = new Map<string, Model>();
+  /** Results by `resultKey`: programs with the same steps share one, whatever their lines. */
+  private readonly results = new Map<string, SimulationResult>();
+  /** The program set (by content hash) each model and result was made for, for `keepOnly`. */
+  private readonly owners = new Map<string, string>();
   constructor(
     private readonly profile: Profile,
     private readonly opts: ReviewOptions,
   ) {}
 
-  /** Results by `resultKey`: programs with the same steps share one, whatever their lines. */
-  private readonly results = new Map<string, SimulationResult>();
+  private key(scenario: Scenario, programs: ProgramSet): string {
+    const key = resultKey(this.profile, scenario, programs);
+    if (!this.owners.has(key)) this.owners.set(key, programsHash(programs));
+    return key;
+  }
 
   private model(key: string, scenario: Scenario, programs: ProgramSet): Model {
     let m = this.models.get(key);
     if (!m) {
+      cancelled(this.opts.signal);
       // The programs are complete sets (a patch may add or remove a function): they replace the profile's.
       m = buildModel(scenario, { ...this.profile, programs });
       this.models.set(key, m);
@@ -176,25 +187,67 @@ class Runner {
   }
 
   /**
+   * Forgets models and results of other program sets than `programs` (the next patch's base):
+   * a series is reviewed patch on patch, and keeping every patch's explorations would let a
+   * long series exhaust memory.
+   */
+  keepOnly(programs: ProgramSet): void {
+    const mine = programsHash(programs);
+    for (const [k, owner] of this.owners) {
+      if (owner === mine) continue;
+      this.owners.delete(k);
+      this.models.delete(k);
+      this.results.delete(k);
+    }
+  }
+
+  /**
    * The programs a scenario runs under `programs` (a complete set): from its result when one
    * is at hand (a stored baseline), else by building its model, without exploring.
    */
   usedBy(scenario: Scenario, programs: ProgramSet): readonly string[] {
-    const key = resultKey(this.profile, scenario, programs);
+    const key = this.key(scenario, programs);
     return this.stored(key)?.programs ?? this.model(key, scenario, programs).programs;
   }
 
+  /**
+   * Why `programs` cannot be built into the models of `scenarios` (a label twice, a `goto`
+   * without its label, a step an area does not know), or undefined when every one builds. The
+   * models are kept for the explorations that follow.
+   */
+  unbuildable(scenarios: readonly Scenario[], programs: ProgramSet): string | undefined {
+    for (const scenario of scenarios) {
+      try {
+        this.usedBy(scenario, programs);
+      } catch (e) {
+        if (e instanceof RaceLensError && !(e instanceof CancelledError)) return e.message;
+        throw e;
+      }
+    }
+    return undefined;
+  }
+
   run(scenario: Scenario, programs: ProgramSet): SimulationResult {
-    const key = resultKey(this.profile, scenario, programs);
+    const key = this.key(scenario, programs);
     let r = this.stored(key);
     if (!r) {
-      if (this.opts.signal?.aborted) throw new RaceLensError('review cancelled');
+      cancelled(this.opts.signal);
       const model = this.model(key, scenario, programs);
-      r = simulateModel(model, scenario, this.profile, {}, {
-        ...(this.opts.maxStates ? { maxStates: this.opts.maxStates } : {}),
-        ...(this.opts.timeoutMs ? { maxMs: this.opts.timeoutMs } : {}),
-        ...(this.opts.signal ? { signal: this.opts.signal } : {}),
-      });
+      try {
+        r = simulateModel(model, scenario, this.profile, {}, {
+          ...(this.opts.maxStates ? { maxStates: this.opts.maxStates } : {}),
+          ...(this.opts.timeoutMs ? { maxMs: this.opts.timeoutMs } : {}),
+          ...(this.opts.signal ? { signal: this.opts.signal } : {}),
+          ...(this.opts.now ? { now: this.opts.now } : {}),
+        });
+      } catch (e) {
+        // The programs drive the model outside what it represents (a patch that decrements a
+        // counter twice takes it below zero): no verdict either way, and the reason says why.
+        if (!(e instanceof ModelError)) throw e;
+        r = unexplorable(model, scenario, this.profile, e);
+      }
+      // A cancelled exploration is no verdict, not even an inconclusive one: the review stops.
+      if (r.stats.stoppedBy === 'abort') throw new CancelledError();
       this.results.set(key, r);
       if (r.stats.complete) this.opts.cache?.set(key, r);
       this.opts.observe?.({ scenario, profile: this.profile, programs, model, result: r });
@@ -227,6 +280,37 @@ export function orderingChange(edits: readonly ProgramEdit[]): string | undefine
     return `moves ${barriers.join(', ')} or a step across it in ${e.program}`;
   }
   return undefined;
+}
+
+const CANNOT_RUN = 'the model cannot run these programs: ';
+
+/** The result of an exploration the model could not complete: every property inconclusive. */
+function unexplorable(model: Model, scenario: Scenario, profile: Profile, e: ModelError): SimulationResult {
+  return {
+    scenario: scenario.id,
+    area: scenario.area,
+    profile: profile.id,
+    notes: [`${CANNOT_RUN}${e.message}`],
+    programs: model.programs,
+    overrides: {},
+    properties: model.properties.map((p) => ({ property: p.id, status: 'inconclusive' as const })),
+    stats: { states: 0, transitions: 0, depth: 0, ms: 0, complete: false, bytes: 0 },
+  };
+}
+
+/** What an exploration covered, said where a verdict could not be reached. */
+function coverage(r: SimulationResult): string {
+  const s = r.stats;
+  if (s.complete) return `was complete (${s.states} states)`;
+  if (s.stoppedBy === 'states') return `stopped at the state limit after ${s.states} states`;
+  if (s.stoppedBy === 'time') return `stopped at the time limit after ${s.states} states`;
+  const cannot = r.notes.find((n) => n.startsWith(CANNOT_RUN));
+  return cannot ? `could not run: ${cannot.slice(CANNOT_RUN.length)}` : `stopped after ${s.states} states`;
+}
+
+/** Throws CancelledError once the caller's signal has fired. */
+function cancelled(signal: CancelSignal | undefined): void {
+  if (signal?.aborted) throw new CancelledError();
 }
 
 function verdictOf(before: PropertyStatus, after: PropertyStatus): Verdict | undefined {
@@ -272,17 +356,20 @@ function hunkReport(m: MappedHunk): HunkReport {
 
 /**
  * Hunks whose statements cannot be placed in the programs (the patch was written against other
- * code than the profile's) are reported as not modelled, with the reason, and left out.
+ * code than the profile's), or whose programs do not build into the scenarios' models (a hunk
+ * that duplicates a label or jumps to one it removed), are reported as not modelled, with the
+ * reason, and left out.
  */
-function applicable(mapped: readonly MappedHunk[], base: ProgramSet, profile: Profile): MappedHunk[] {
+function applicable(mapped: readonly MappedHunk[], base: ProgramSet, profile: Profile, scenarios: readonly Scenario[], runner: Runner): MappedHunk[] {
   const fits = (ms: readonly MappedHunk[]) => {
     const edits = ms.flatMap((m) => m.edits);
+    if (!edits.length) return undefined;
     try {
-      applyEdits(base, edits, 'base');
-      applyEdits(base, edits, 'patched');
-      return undefined;
+      const before = applyEdits(base, edits, 'base').programs;
+      const after = applyEdits(base, edits, 'patched').programs;
+      return runner.unbuildable(scenarios, before) ?? runner.unbuildable(scenarios, after);
     } catch (e) {
-      if (e instanceof RaceLensError) return e.message;
+      if (e instanceof RaceLensError && !(e instanceof CancelledError)) return e.message;
       throw e;
     }
   };
@@ -301,13 +388,40 @@ function applicable(mapped: readonly MappedHunk[], base: ProgramSet, profile: Pr
   return out;
 }
 
+/** A hunk mapped onto `base`; one whose statements contradict the programs (a descriptor field edit where there is no descriptor update) is not modelled, with the reason. */
+function mapOne(h: Hunk, base: ProgramSet, signal: CancelSignal | undefined): MappedHunk {
+  cancelled(signal);
+  try {
+    return mapHunk(h, base);
+  } catch (e) {
+    if (!(e instanceof RaceLensError) || e instanceof CancelledError) throw e;
+    return { hunk: h, functions: [], status: 'not-modelled', reason: e.message, changes: [], edits: [], unmodelled: [], notes: [] };
+  }
+}
+
 /** Edits of the hunks given, applied to `base` on one side; throws InputError with the reason. */
 function programsFor(base: ProgramSet, edits: readonly ProgramEdit[], side: 'base' | 'patched'): { programs: ProgramSet; notes: string[] } {
   try {
     return applyEdits(base, edits, side);
   } catch (e) {
-    if (e instanceof RaceLensError) throw new InputError(e.message);
+    if (e instanceof RaceLensError && !(e instanceof CancelledError)) throw new InputError(e.message);
     throw e;
+  }
+}
+
+/**
+ * At most this many patches of one document that change modelled functions are reviewed: each
+ * costs a few dozen explorations and its findings' traces, so a document of thousands (a
+ * repeated or generated mbox) would otherwise take hours and gigabytes. Real series are far
+ * shorter; a longer document is refused with the count, to be reviewed in parts.
+ */
+export const MAX_MODELLED_PATCHES = 128;
+
+function checkSeriesLength(set: PatchSet, profile: Profile): void {
+  let n = 0;
+  for (const p of set.patches) if (p.files.some((f) => f.hunks.some((h) => touchesModelledFunction(h, profile.programs)))) n++;
+  if (n > MAX_MODELLED_PATCHES) {
+    throw new InputError(`${n} patches of this document change functions the model covers; a review takes at most ${MAX_MODELLED_PATCHES}: review the series in parts`);
   }
 }
 
@@ -316,20 +430,24 @@ export function reviewPatchSet(set: PatchSet, opts: ReviewOptions = {}): Review 
   const runner = new Runner(profile, opts);
   const scenarios = scenariosFor(profile, opts);
   const reviewNotes = note ? [note] : [];
+  checkSeriesLength(set, profile);
   let base: ProgramSet = profile.programs;
   const patches: PatchReview[] = [];
   for (const patch of set.patches) {
     const hunks = patch.files.flatMap((f) => f.hunks);
     if (!hunks.length) continue;
     const mapped = applicable(
-      hunks.map((h) => mapHunk(h, base)),
+      hunks.map((h) => mapOne(h, base, opts.signal)),
       base,
       profile,
+      scenarios,
+      runner,
     );
     const edits = mapped.flatMap((m) => m.edits);
     const review = reviewOnePatch(patch, mapped, edits, base, scenarios, runner);
     patches.push(review);
     if (edits.length) base = programsFor(base, edits, 'patched').programs;
+    runner.keepOnly(base);
   }
   const all = patches.flatMap((p) => p.findings);
   return {
@@ -361,15 +479,18 @@ export function reviewHunk(set: PatchSet, hunkIndex: number, opts: ReviewOptions
     const hunks = patch.files.flatMap((f) => f.hunks);
     const target = hunks.find((h) => h.index === hunkIndex);
     if (target) {
-      const [mapped] = applicable([mapHunk(target, base)], base, profile);
-      return { profile: profile.id, review: reviewOnePatch(patch, [mapped!], mapped!.edits, base, scenarios, runner) };
+      const [one] = applicable([mapOne(target, base, opts.signal)], base, profile, scenarios, runner);
+      return { profile: profile.id, review: reviewOnePatch(patch, [one!], one!.edits, base, scenarios, runner) };
     }
     const edits = applicable(
-      hunks.map((h) => mapHunk(h, base)),
+      hunks.map((h) => mapOne(h, base, opts.signal)),
       base,
       profile,
+      scenarios,
+      runner,
     ).flatMap((m) => m.edits);
     if (edits.length) base = programsFor(base, edits, 'patched').programs;
+    runner.keepOnly(base);
   }
   throw new InputError(`no hunk ${hunkIndex} in this document`);
 }
@@ -493,7 +614,8 @@ function finding(
         const b = runner.run(f.scenario, programsFor(base, mine, 'base').programs);
         const a = runner.run(f.scenario, programsFor(base, mine, 'patched').programs);
         return verdictOf(property(b, prop).status, property(a, prop).status) === f.verdict;
-      } catch {
+      } catch (e) {
+        if (e instanceof CancelledError) throw e;
         return false;
       }
     });
@@ -510,7 +632,8 @@ function finding(
   const explanation = trace ? explainViolation(prop, trace.states[trace.states.length - 1]!) : null;
   const where = f.others.length ? `${f.scenario.id} (and ${f.others.length} more scenario${f.others.length > 1 ? 's' : ''})` : f.scenario.id;
   const verb = { introduced: 'introduces a violation of', fixed: 'fixes', 'still-violated': 'leaves violated', inconclusive: 'could not decide' }[f.verdict];
-  const message = `${verb} ${prop}${info ? ` (${info.title.toLowerCase()})` : ''} in ${where}${explanation && f.verdict !== 'inconclusive' ? `: ${f.verdict === 'fixed' ? 'before the patch, ' : ''}${explanation}` : ''}`;
+  const why = f.verdict === 'inconclusive' ? `: the baseline's exploration ${coverage(f.b)}, the patched one's ${coverage(f.a)}` : explanation ? `: ${f.verdict === 'fixed' ? 'before the patch, ' : ''}${explanation}` : '';
+  const message = `${verb} ${prop}${info ? ` (${info.title.toLowerCase()})` : ''} in ${where}${why}`;
   const side = (r: SimulationResult): SideView => {
     const p = property(r, prop);
     return {

@@ -1,0 +1,3 @@
+export async function spinCampaign(_n: number, _seed: number, _verbose: boolean): Promise<number> {
+  throw new Error('not yet');
+}
