@@ -157,7 +157,18 @@ interface SideResult {
 /** Deeper than any kernel function nests; reading deeper fragments would recurse without bound. */
 export const MAX_NESTING = 64;
 
+/**
+ * Longer than any modelled kernel function (vcpu_enter_guest, the longest, is a few hundred
+ * lines in every era); a side of a function this long is generated or damaged text, and reading
+ * it would hold the review for seconds without giving a verdict anyone could use.
+ */
+export const MAX_FUNCTION_LINES = 2_000;
+
 function readSide(lines: readonly SourceLine[], program: string, programs: ProgramSet): SideResult {
+  if (lines.length > MAX_FUNCTION_LINES) {
+    const first = lines[0]?.line ?? 0;
+    return { tokens: [], unmodelled: [], inert: [], blocked: [{ line: first, text: program, why: `${lines.length} lines of one function in a hunk, more than any modelled kernel function has (at most ${MAX_FUNCTION_LINES} are read); not read` }], codeLines: new Set(lines.map((l) => l.line)), itemStarts: [] };
+  }
   const toks = lex(lines);
   const items = structure(toks);
   if (nestingDepth(items) > MAX_NESTING) {

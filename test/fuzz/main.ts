@@ -2,7 +2,7 @@
  * `npm run fuzz`: hostile input through the reader and the whole `check` pipeline, and random
  * programs through the explorer and SPIN.
  *
- *   npm run fuzz -- [--count N] [--seed S] [--only K] [--reader-only] [--spin N] [--json FILE]
+ *   npm run fuzz -- [--count N] [--seed S] [--only K] [--reader-only] [--max-bytes B] [--spin N] [--json FILE]
  *
  * - `--count` cases (default 100,000) drawn from `--seed` (default 7); case k is rebuilt alone
  *   with `--only k`. Each runs through the reader, then (unless `--reader-only`) through the
@@ -32,6 +32,8 @@ const { values } = parseArgs({
     spin: { type: 'string' },
     json: { type: 'string' },
     quiet: { type: 'boolean', default: false },
+    'max-bytes': { type: 'string' },
+    'max-states': { type: 'string' },
   },
 });
 
@@ -42,7 +44,8 @@ async function main(): Promise<number> {
   const seed = Number(values.seed);
   if (values.spin !== undefined) return spinCampaign(Number(values.spin), seed, !values.quiet);
   const cache = new LruResultCache(256);
-  const opts = { cache, readerOnly: values['reader-only'] };
+  const budget = { ...FUZZ_BUDGET, ...(values['max-states'] ? { maxStates: Number(values['max-states']) } : {}) };
+  const opts = { cache, budget, readerOnly: values['reader-only'], ...(values['max-bytes'] ? { maxBytes: Number(values['max-bytes']) } : {}) };
   if (values.only !== undefined) {
     const r = runCase(seed, Number(values.only), opts);
     process.stdout.write(`${describeCase(r.case)}\n${JSON.stringify({ ...r, case: undefined }, null, 2)}\n`);
@@ -51,7 +54,7 @@ async function main(): Promise<number> {
   const count = Number(values.count);
   const failures: Failure[] = [];
   const messages = new Map<string, number>();
-  const outcomes = { refused: 0, reviewed: 0, error: 0 };
+  const outcomes = { refused: 0, reviewed: 0, error: 0, cancelled: 0 };
   const exits = new Map<number, number>();
   let slowest: (CaseResult & { what: string }) | undefined;
   let slowestReader: (CaseResult & { what: string }) | undefined;
@@ -84,7 +87,7 @@ async function main(): Promise<number> {
   const over = MAX_PATCH_BYTES + 1;
   const capped = [true, false].map((asBytes) => {
     const c = { k: 'huge' as const, size: over, bytes: asBytes };
-    return runInput(count, materialize(c), () => describeCase(c), { readerOnly: true });
+    return runInput(count, materialize(c, Infinity), () => describeCase(c), { readerOnly: true });
   });
   for (const r of capped) {
     for (const f of r.failures) failures.push(f);
@@ -100,7 +103,7 @@ async function main(): Promise<number> {
     seconds: +seconds.toFixed(1),
     casesPerSecond: +(count / seconds).toFixed(0),
     megabytesRead: +(bytes / 1024 / 1024).toFixed(1),
-    budget: FUZZ_BUDGET,
+    budget,
     outcomes,
     exitStatuses: Object.fromEntries([...exits].sort((a, b) => a[0] - b[0])),
     failures: failures.length,
