@@ -70,8 +70,12 @@ function gen(e: Expr, layout: Layout, arr: string, asBool: boolean): string {
   const num = (code: string) => (asBool ? code : `(${code} ? 1 : 0)`);
   switch (e.k) {
     case 'const':
+      // Generated code holds integers and fixed tokens only, never text that came from a patch:
+      // refuse anything else rather than let it reach `new Function`.
+      if (!Number.isSafeInteger(e.v)) throw new ModelError(`constant ${JSON.stringify(String(e.v)).slice(0, 40)} is not an integer`);
       return String(e.v);
     case 'var':
+      if (!layout.slots[e.id]) throw new ModelError(`variable ${String(e.id).slice(0, 40)} has no slot`);
       return read(layout.slots[e.id]!, arr);
     case 'not':
       return num(`!${g(e.e, true)}`);

@@ -150,6 +150,37 @@ try {
   result('timeline-steps', cards.includes('local_irq_disable()') && cards.some((c) => /IOMMU posts vector/.test(c)), `${cards.length} steps: ${JSON.stringify(cards.slice(-5))}`);
   await shot('05-timeline.png');
 
+  // ---------------------------------------------------------------- security, read back from the panel
+  // The CSP as the rendered webview document carries it, every script nonce'd with that nonce,
+  // no inline event handler or javascript: URL anywhere in the DOM, and nothing loaded from
+  // outside the webview's own resource origin.
+  try {
+    const sec = await frame.locator('html').evaluate(() => {
+      const meta = document.querySelector('meta[http-equiv="Content-Security-Policy"]');
+      const all = [...document.querySelectorAll('*')];
+      return {
+        csp: meta ? meta.getAttribute('content') : null,
+        scripts: [...document.scripts].map((s) => ({ nonce: s.nonce || s.getAttribute('nonce') || '', src: s.src, inline: !s.src })),
+        handlers: all.flatMap((el) => [...el.attributes].filter((a) => /^on/i.test(a.name) || /^\s*javascript:/i.test(a.value)).map((a) => `${el.tagName}[${a.name}]`)),
+        resources: performance.getEntriesByType('resource').map((e) => e.name),
+        origin: location.origin,
+      };
+    });
+    const d = Object.fromEntries((sec.csp ?? '').split(';').map((p) => p.trim().split(/\s+/)).filter((p) => p[0]).map(([k, ...v]) => [k, v]));
+    const nonce = /^'nonce-([A-Za-z0-9+/=]+)'$/.exec((d['script-src'] ?? [])[0] ?? '')?.[1];
+    // Sources other than the nonce are the webview's own resource origin (its cspSource, which
+    // depends on the host), never a wildcard, a bare scheme or an unsafe-* keyword.
+    const loose = Object.entries(d).flatMap(([k, vs]) => vs.filter((v) => /unsafe-|^\*$|^(https?|ws|wss|blob):$/.test(v) || (v === 'data:' && k !== 'img-src')).map((v) => `${k} ${v}`));
+    const cspOk = d['default-src']?.join(' ') === "'none'" && d['script-src']?.length === 1 && !!nonce && !d['connect-src'] && loose.length === 0;
+    result('security-csp-read-back', cspOk, `${JSON.stringify(sec.csp)}${loose.length ? ` loose: ${loose.join(', ')}` : ''}`);
+    result('security-scripts-nonced', sec.scripts.length > 0 && sec.scripts.every((s) => s.nonce === nonce), JSON.stringify(sec.scripts));
+    result('security-no-inline-handlers', sec.handlers.length === 0, JSON.stringify(sec.handlers.slice(0, 5)));
+    const remote = sec.resources.filter((u) => !u.startsWith(sec.origin) && !/vscode-resource|vscode-cdn|^data:/.test(u));
+    result('security-no-remote-loads', remote.length === 0, `${sec.resources.length} resources; outside the webview origin: ${JSON.stringify(remote)}`);
+  } catch (e) {
+    result('security-csp-read-back', false, e.message);
+  }
+
   // ---------------------------------------------------------------- click a step: reveal its line
   const row = frame.locator('.run.patched .step-row.has-line', { hasText: 'local_irq_disable()' }).first();
   const label = (await row.getAttribute('aria-label')) ?? '';
