@@ -11,7 +11,7 @@
 //   - the TextMate scopes of a trailer (Developer: Inspect Editor Tokens and Scopes);
 //   - the activation time the extension logs (its LogOutputChannel).
 // Screenshots go to SHOTS. Every check prints `RESULT <name> ok|FAIL ...`; exit status 1 on any failure.
-/* global setTimeout */
+/* global setTimeout, document, performance, location */
 import { chromium } from 'playwright-core';
 import fs from 'node:fs';
 import path from 'node:path';
