@@ -86,6 +86,9 @@ function decodeBytes(bytes: Uint8Array, warnings: string[]): string {
 
 /** Exact ISO-8859-1 (TextDecoder's 'latin1' label is really windows-1252). */
 function latin1(bytes: Uint8Array): string {
+  // Node's 'latin1' is exact ISO-8859-1 and decodes in one native pass (a 2.4 MB mail took 160 ms
+  // through fromCharCode); elsewhere, in chunks that stay under the argument limit.
+  if (typeof Buffer !== 'undefined') return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1');
   const parts: string[] = [];
   const CHUNK = 0x8000;
   for (let i = 0; i < bytes.length; i += CHUNK) {
