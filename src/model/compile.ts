@@ -9,7 +9,7 @@
  * the explorer's hot path.
  */
 import { Expr, Model, VarDecl } from './ir';
-import { ModelError } from './errors';
+import { ModelError, OutOfRangeError } from './errors';
 import { interpretedBad, interpretedExpand } from './interp';
 
 export interface Slot {
@@ -147,7 +147,7 @@ export function compile(model: Model, options: CompileOptions = {}): CompiledMod
 
   const oob = (tid: number, id: number, value: number): never => {
     const t = model.transitions[tid]!;
-    throw new ModelError(`transition "${t.label}" writes ${value} to ${model.vars[id]!.name}, outside 0..${model.vars[id]!.max}`);
+    throw new OutOfRangeError(`transition "${t.label}" writes ${value} to ${model.vars[id]!.name}, outside 0..${model.vars[id]!.max}`);
   };
   model.transitions.forEach((t, i) => {
     if (t.id !== i) throw new ModelError(`transition ${i} has id ${t.id}`);

@@ -10,6 +10,13 @@ export class RaceLensError extends Error {
 /** The model, a scenario, a profile or a `--set` override is malformed. */
 export class ModelError extends RaceLensError {}
 
+/**
+ * A transition writes a value outside its variable's declared range (a patch that decrements a
+ * counter twice takes it below zero): the model cannot represent where the programs lead. The
+ * Promela export asserts the same range before every write, so SPIN finds the same write.
+ */
+export class OutOfRangeError extends ModelError {}
+
 /** The user's input (a patch file, an argument) cannot be used. */
 export class InputError extends RaceLensError {}
 

@@ -9,6 +9,7 @@
  */
 import fc from 'fast-check';
 import { structuredPatch } from 'diff';
+import { caseSeed } from './caseSeed';
 import { SeedDocument, kernelSources, seedDocuments } from './corpus';
 
 // ------------------------------------------------------------------------------ the values
@@ -227,15 +228,6 @@ export function statementVocabulary(): readonly string[] {
   for (const k of kernelSources()) for (const l of k.text.split('\n')) if (l.trim()) set.add(l.trim());
   vocabulary = [...set].sort();
   return vocabulary;
-}
-
-/** The seed of case `index` of a run seeded with `seed`. */
-export function caseSeed(seed: number, index: number): number {
-  // splitmix32-style mixing: neighbouring indexes get unrelated seeds.
-  let z = (seed ^ Math.imul(index + 1, 0x9e3779b9)) >>> 0;
-  z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
-  z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
-  return (z ^ (z >>> 16)) | 0;
 }
 
 let arbitrary: fc.Arbitrary<Case> | undefined;

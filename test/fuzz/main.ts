@@ -8,7 +8,8 @@
  *   with `--only k`. Each runs through the reader, then (unless `--reader-only`) through the
  *   review under a small state budget (test/fuzz/harness.ts FUZZ_BUDGET).
  * - `--spin N`: N random program variants (test/fuzz/programs.ts) checked against SPIN
- *   instead of the input fuzzing (needs spin and gcc).
+ *   instead of the input fuzzing (needs spin and gcc; test/fuzz/spinCampaign.ts), variants
+ *   `--from` on; variant k is rebuilt alone with `--spin 1 --from k`.
  * Prints the count, cases per second, failures (with how to rebuild each), the slowest input
  * (size, milliseconds, what it is) and peak RSS. Exit status 1 when an invariant broke.
  */
@@ -42,7 +43,7 @@ const peakRss = () => process.resourceUsage().maxRSS * 1024;
 
 async function main(): Promise<number> {
   const seed = Number(values.seed);
-  if (values.spin !== undefined) return spinCampaign(Number(values.spin), seed, !values.quiet);
+  if (values.spin !== undefined) return spinCampaign(Number(values.spin), seed, !values.quiet, Number(values.from));
   const cache = new LruResultCache(256);
   const budget = { ...FUZZ_BUDGET, ...(values['max-states'] ? { maxStates: Number(values['max-states']) } : {}) };
   const opts = { cache, budget, readerOnly: values['reader-only'], ...(values['max-bytes'] ? { maxBytes: Number(values['max-bytes']) } : {}) };

@@ -1,6 +1,7 @@
 /**
  * Runs SPIN on an exported model: `spin -o2 -a`, pan compiled with `-DSAFETY -DNOREDUCE`,
- * then one pan run per never claim. Used by the agreement test and by the benchmark.
+ * then one pan run per never claim. Used by the benchmark and, through compare.ts, by the
+ * agreement test, the random-program test and the fuzz campaign.
  *
  * - `-o2` keeps write-only variables in the state vector. By default SPIN hides them, which
  *   merges states the explorer keeps apart (a ghost or display-only field), so the counts

@@ -6,6 +6,7 @@
 import * as assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { compile } from '../../src/model/compile';
+import { OutOfRangeError } from '../../src/model/errors';
 import { explore } from '../../src/model/explore';
 import { Assign, Expr, Model, Transition, and, eq, evaluate, ite, lit, lt, min, add, not, or, ref } from '../../src/model/ir';
 import { profileByVersion } from '../../src/model/profiles';
@@ -215,6 +216,27 @@ describe('explorer', () => {
     const r = explore(compile(buildFrom('migrate-while-blocked')), { maxMs: 5, now: () => (t += 1) });
     assert.equal(r.stats.stoppedBy, 'time');
     for (const o of r.outcomes) assert.notEqual(o.status, 'holds');
+  });
+
+  it('refuses a write outside a variable\'s range with an OutOfRangeError, in either tier', () => {
+    // The SPIN campaign tells such a model (SPIN's range assertion must fail too) from one that
+    // does not build by this type.
+    const model: Model = {
+      name: 'overflow',
+      vars: [
+        { id: 0, name: 'b', max: 1, init: 0, kind: 'state' },
+        { id: 1, name: 'p.pc', max: 3, init: 0, kind: 'pc' },
+      ],
+      actors: [{ id: 0, name: 'p', lane: 'p', pcVar: 1, pcLabels: ['0', '1', '2', '3'] }],
+      transitions: [{ id: 0, actor: 0, from: 0, to: 1, guard: lit(1), effects: [{ id: 0, e: add(ref(0), 2) }], label: 'b += 2' }],
+      properties: [],
+      derived: [],
+      counters: [],
+      programs: [],
+    };
+    for (const tier of ['interpreted', 'generated'] as const) {
+      assert.throws(() => explore(compile(model, { tier })), (e: unknown) => e instanceof OutOfRangeError && /transition "b \+= 2" writes 2 to b, outside 0\.\.1/.test(e.message), tier);
+    }
   });
 });
 
