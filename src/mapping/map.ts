@@ -163,11 +163,22 @@ export const MAX_NESTING = 64;
  * it would hold the review for seconds without giving a verdict anyone could use.
  */
 export const MAX_FUNCTION_LINES = 2_000;
+/** The same bound in characters (a few lines of megabytes each held the lexer for seconds). */
+export const MAX_FUNCTION_CHARS = 200_000;
+
+function tooLong(lines: readonly SourceLine[]): string | undefined {
+  if (lines.length > MAX_FUNCTION_LINES) return `${lines.length} lines of one function in a hunk, more than any modelled kernel function has (at most ${MAX_FUNCTION_LINES} are read); not read`;
+  let chars = 0;
+  for (const l of lines) chars += l.text.length;
+  if (chars > MAX_FUNCTION_CHARS) return `${chars} characters of one function in a hunk, more than any modelled kernel function has (at most ${MAX_FUNCTION_CHARS} are read); not read`;
+  return undefined;
+}
 
 function readSide(lines: readonly SourceLine[], program: string, programs: ProgramSet): SideResult {
-  if (lines.length > MAX_FUNCTION_LINES) {
+  const long = tooLong(lines);
+  if (long) {
     const first = lines[0]?.line ?? 0;
-    return { tokens: [], unmodelled: [], inert: [], blocked: [{ line: first, text: program, why: `${lines.length} lines of one function in a hunk, more than any modelled kernel function has (at most ${MAX_FUNCTION_LINES} are read); not read` }], codeLines: new Set(lines.map((l) => l.line)), itemStarts: [] };
+    return { tokens: [], unmodelled: [], inert: [], blocked: [{ line: first, text: program, why: long }], codeLines: new Set(lines.map((l) => l.line)), itemStarts: [] };
   }
   const toks = lex(lines);
   const items = structure(toks);

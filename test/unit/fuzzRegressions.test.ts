@@ -4,7 +4,7 @@
  */
 import * as assert from 'node:assert/strict';
 import { InputError } from '../../src/model/errors';
-import { MAX_FUNCTION_LINES, MAX_NESTING } from '../../src/mapping/map';
+import { MAX_FUNCTION_CHARS, MAX_FUNCTION_LINES, MAX_NESTING } from '../../src/mapping/map';
 import { readPatches } from '../../src/patch';
 import { formatReviewText, reviewJson, reviewSarif } from '../../src/review/output';
 import { MAX_MODELLED_PATCHES, exitStatus, reviewPatchSet } from '../../src/review/review';
@@ -105,7 +105,7 @@ describe('fuzz regressions', () => {
     }
   });
 
-  it('a hunk of 100,000 changed lines in one function is not read (mapping/map.ts MAX_FUNCTION_LINES), and one at the cap is', function () {
+  it('a hunk of 100,000 changed lines, or of megabyte lines, in one function is not read (mapping/map.ts MAX_FUNCTION_LINES, MAX_FUNCTION_CHARS), and one at the cap is', function () {
     // Each changed line looked up its statement by scanning (quadratic: minutes); then, linear,
     // a 2.7 MB hunk still held the review for 3 s, past any deadline, since mapping one hunk is
     // not interruptible. No modelled kernel function is longer than a few hundred lines.
@@ -127,5 +127,10 @@ describe('fuzz regressions', () => {
     const at = reviewPatchSet(readPatches(hunk(MAX_FUNCTION_LINES - 3)), LIMITS).patches[0]!.hunks[0]!;
     assert.equal(at.status, 'not-modelled');
     assert.match(at.reason!, /^changed statements outside the model: `bar0\(x\)`/, 'read statement by statement');
+    // A few lines of megabytes each: the lexer took 1.7 s over one 2.6 MB line.
+    const wide = x86Adding(['\tfoo(' + ' -'.repeat(MAX_FUNCTION_CHARS) + ');']);
+    const w = reviewPatchSet(readPatches(wide), LIMITS).patches[0]!.hunks[0]!;
+    assert.equal(w.status, 'not-modelled');
+    assert.match(w.reason!, /\d+ characters of one function in a hunk, more than any modelled kernel function has \(at most 200000 are read\); not read/);
   });
 });
