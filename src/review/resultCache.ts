@@ -51,7 +51,7 @@ export function resultKey(profile: Profile, scenario: Scenario, programs: Progra
 
 /** The hash of a program set as the key sees it, computed once per set. */
 const hashes = new WeakMap<ProgramSet, string>();
-function programsHash(programs: ProgramSet): string {
+export function programsHash(programs: ProgramSet): string {
   let h = hashes.get(programs);
   if (!h) {
     h = createHash('sha256')
