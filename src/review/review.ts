@@ -33,7 +33,7 @@ export interface ReviewOptions {
   readonly profile?: string;
   readonly maxStates?: number;
   readonly timeoutMs?: number;
-  /** Cancels the review: it throws CancelledError at the next check (every hunk, model and few hundred states). */
+  /** Cancels the review: it throws CancelledError at the next check (every hunk, model and `CHECK_EVERY` expanded states). */
   readonly signal?: CancelSignal;
   /** The explorer's clock (tests inject one to reach `timeoutMs` deterministically). */
   readonly now?: () => number;
