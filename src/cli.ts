@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { InputError, RaceLensError } from './model/errors';
 import { MAX_PATCH_BYTES, readPatches } from './patch';
-import { ReviewedFile, formatReviewText, reviewJson, reviewSarif } from './review/output';
+import { ReviewedFile, formatCheck } from './review/output';
 import { exitStatus, reviewPatchSet } from './review/review';
 import { MODEL_FINGERPRINT, VERSION } from './version';
 import { PrecomputedBaselines, bundledBaselines, precompute } from './review/resultCache';
@@ -79,11 +79,7 @@ function run(argv: string[]): number {
           ...(timeoutMs ? { timeoutMs } : {}),
         }),
       }));
-      if (values.sarif) process.stdout.write(JSON.stringify(reviewSarif(reviewed, VERSION), null, 2) + '\n');
-      else if (values.json) {
-        const docs = reviewed.map((r) => reviewJson(r.review, r.file));
-        process.stdout.write(JSON.stringify(docs.length === 1 ? docs[0] : docs, null, 2) + '\n');
-      } else process.stdout.write(formatReviewText(reviewed));
+      process.stdout.write(formatCheck(reviewed, values.sarif ? 'sarif' : values.json ? 'json' : 'text', VERSION));
       const codes = reviewed.map((r) => exitStatus(r.review));
       return codes.includes(1) ? 1 : codes.includes(3) ? 3 : 0;
     }

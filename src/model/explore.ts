@@ -18,7 +18,7 @@ export interface Limits {
   readonly maxStates?: number;
   /** Stop, inconclusive, after this many milliseconds. */
   readonly maxMs?: number;
-  /** An `AbortSignal` or anything with `aborted`; checked every few hundred expansions. */
+  /** An `AbortSignal` or anything with `aborted`; checked before the first and every `CHECK_EVERY`-th expansion. */
   readonly signal?: CancelSignal;
   /** Clock in milliseconds; injected so that tests stay deterministic. */
   readonly now?: () => number;
@@ -28,6 +28,14 @@ export interface Limits {
 }
 
 export const DEFAULT_LIMITS = { maxStates: 2_000_000, maxMs: 20_000, maxEdges: 4_000_000 } as const;
+
+/**
+ * States expanded between two looks at the signal and the clock (a power of two, so the test
+ * is a mask). An expansion takes a few microseconds, so a cancel or an exhausted time budget is
+ * seen within a few milliseconds, while the hot loop does not call a getter and read the clock
+ * for every state. test/unit/cancellation.test.ts holds the explorer to this bound.
+ */
+export const CHECK_EVERY = 256;
 
 export type StopReason = 'states' | 'time' | 'abort';
 
@@ -149,7 +157,7 @@ export function explore(compiled: CompiledModel, limits: Limits = {}): Explorati
   };
 
   while (head < store.count) {
-    if ((head & 255) === 0) {
+    if ((head & (CHECK_EVERY - 1)) === 0) {
       if (limits.signal?.aborted) {
         stoppedBy = 'abort';
         break;

@@ -2,7 +2,13 @@
  * A review rendered for people (text), for programs (JSON, the documented contract) and for
  * code-scanning tools (SARIF 2.1.0, one rule per property id).
  *
- * JSON and SARIF are deterministic: no timings, no absolute paths beyond what was given.
+ * JSON and SARIF are deterministic: the same input under the same limits gives the same bytes,
+ * whether the explorations ran afresh, came from stored results, ran in the extension's worker
+ * or in the CLI (test/unit/determinism.test.ts). So they hold no timings and no paths beyond
+ * the file names given. They do hold each exploration's state count: the explorer is
+ * deterministic, so the count is too, and it is the coverage an `inconclusive` verdict reports.
+ * The one exception is an exploration cut by the wall clock (`--timeout-ms`): how far it got
+ * depends on the machine, and its count and message say so.
  */
 import { PROPERTY_INFO } from '../model/properties';
 import { PROFILES } from '../model/profiles';
@@ -130,6 +136,22 @@ export function reviewJson(r: Review, file?: string): unknown {
     })),
     summary: r.summary,
   };
+}
+
+export type CheckFormat = 'text' | 'json' | 'sarif';
+
+/** What `kvm-race-lens check` writes to stdout for the files it reviewed, byte for byte. */
+export function formatCheck(files: readonly ReviewedFile[], format: CheckFormat, version: string): string {
+  switch (format) {
+    case 'text':
+      return formatReviewText(files);
+    case 'json': {
+      const docs = files.map((f) => reviewJson(f.review, f.file));
+      return JSON.stringify(docs.length === 1 ? docs[0] : docs, null, 2) + '\n';
+    }
+    case 'sarif':
+      return JSON.stringify(reviewSarif(files, version), null, 2) + '\n';
+  }
 }
 
 const SARIF_LEVEL: Record<Finding['verdict'], 'error' | 'warning' | 'note'> = {

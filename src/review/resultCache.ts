@@ -169,6 +169,15 @@ export class LayeredResultCache implements ResultCache {
   }
 }
 
+/**
+ * What a long-lived reviewer (the extension's worker thread) keeps: the results it explored
+ * recently, in memory, over the precomputed baselines when it has them. The determinism test
+ * reviews through the same layers in-process and expects the bytes of a fresh review.
+ */
+export function keptResults(baselines: ResultCache | undefined, recent = 256): ResultCache {
+  return new LayeredResultCache([new LruResultCache(recent), ...(baselines ? [baselines] : [])]);
+}
+
 /** Every profile's own programs explored in every scenario its kernel has: the file's results. */
 export function precompute(profile: Profile, scenarios: readonly Scenario[], simulate: (s: Scenario) => SimulationResult, fingerprint: string): PrecomputedFile {
   const results: Record<string, SimulationResult> = {};

@@ -33,7 +33,7 @@ export interface ReviewOptions {
   readonly profile?: string;
   readonly maxStates?: number;
   readonly timeoutMs?: number;
-  /** Cancels the review: it throws CancelledError at the next check (every hunk, model and few hundred states). */
+  /** Cancels the review: it throws CancelledError at the next check (every hunk, model and `CHECK_EVERY` expanded states). */
   readonly signal?: CancelSignal;
   /** The explorer's clock (tests inject one to reach `timeoutMs` deterministically). */
   readonly now?: () => number;
@@ -576,7 +576,9 @@ function reviewOnePatch(patch: Patch, mapped: readonly MappedHunk[], edits: read
     notes.push(mapped.every((m) => m.status === 'no-behavioural-change') ? 'no hunk changes modelled behaviour: nothing to explore' : 'no hunk changes code the model covers: nothing to explore');
   }
   const order: Verdict[] = ['introduced', 'still-violated', 'inconclusive', 'fixed'];
-  findings.sort((x, y) => order.indexOf(x.verdict) - order.indexOf(y.verdict) || x.property.localeCompare(y.property));
+  // Property ids in code-unit order: localeCompare would order them by the collation of the
+  // machine's locale, and the JSON and SARIF must not depend on where they were written.
+  findings.sort((x, y) => order.indexOf(x.verdict) - order.indexOf(y.verdict) || (x.property < y.property ? -1 : x.property > y.property ? 1 : 0));
   return {
     subject: patch.subject,
     title: patch.title,

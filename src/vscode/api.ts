@@ -28,7 +28,7 @@ export interface KvmRaceLensApi {
   readonly config: Config;
   readonly onDidChangeResults: vscode.Event<vscode.Uri>;
   results(uri: vscode.Uri): DocumentResults | undefined;
-  /** Jobs whose worker thread is alive. */
+  /** Jobs running in a worker thread (a cancelled job stops counting at the cancel). */
   runningWorkers(): number;
   /** A background (no notification) simulation of one scenario; any id `simulate` accepts. */
   simulateScenario(scenario: string, profile?: string): Promise<{ outcome: RunOutcome; run?: ScenarioRun }>;

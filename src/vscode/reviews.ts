@@ -16,8 +16,8 @@ export type Audience = 'user' | 'background';
 
 export type RunOutcome =
   | { readonly status: 'done'; readonly ms: number }
-  /** The user cancelled; `stopMs` is how long the worker took to stop. */
-  | { readonly status: 'cancelled'; readonly stopMs: number }
+  /** The user cancelled: the job ended at once, and its worker thread was terminated (the log says when it exited). */
+  | { readonly status: 'cancelled' }
   /** A newer run of the same thing replaced it, or the document changed or closed meanwhile. */
   | { readonly status: 'superseded' }
   | { readonly status: 'failed'; readonly type: WorkerError['type']; readonly message: string };
@@ -174,9 +174,10 @@ export class ReviewService implements vscode.Disposable {
         return accept(outcome.value, outcome.ms) ? { status: 'done', ms: outcome.ms } : { status: 'superseded' };
       case 'cancelled':
         if (me.superseded) return { status: 'superseded' };
-        this.log.info(`${title}: cancelled; the worker stopped ${outcome.stopMs} ms after the request`);
+        this.log.info(`${title}: cancelled`);
+        void outcome.exited.then((ms) => this.log.info(`${title}: the cancelled job's worker thread exited ${ms} ms after the request`));
         vscode.window.setStatusBarMessage(`KVM Race Lens: ${title}: cancelled`, 4000);
-        return { status: 'cancelled', stopMs: outcome.stopMs };
+        return { status: 'cancelled' };
       case 'failed':
         if (outcome.error.type === 'input') {
           this.log.warn(`${title}: ${outcome.error.message}`);

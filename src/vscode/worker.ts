@@ -7,12 +7,11 @@
  */
 import * as path from 'node:path';
 import { parentPort } from 'node:worker_threads';
-import { LayeredResultCache, LruResultCache, ResultCache, bundledBaselines } from '../review/resultCache';
+import { bundledBaselines, keptResults } from '../review/resultCache';
 import { MODEL_FINGERPRINT } from '../version';
 import { runJob } from './jobs';
 import type { WorkerJob } from './workerProtocol';
 
-const baselines = bundledBaselines(path.join(__dirname, 'baselines'), MODEL_FINGERPRINT);
-const cache: ResultCache = new LayeredResultCache([new LruResultCache(256), ...(baselines ? [baselines] : [])]);
+const cache = keptResults(bundledBaselines(path.join(__dirname, 'baselines'), MODEL_FINGERPRINT));
 
 parentPort?.on('message', (job: WorkerJob) => parentPort!.postMessage(runJob(job, cache)));

@@ -3,8 +3,11 @@
  * waits for the next one, so the next review finds V8's optimised code and the worker's kept
  * results warm. Cancelling terminates the thread: V8 stops it between two instructions, so a
  * cancelled exploration stops at once instead of at its next cancellation check, and its
- * memory goes with it; the next job gets a fresh thread. No `vscode` here: the cancellation token is
- * structural, so a vscode.CancellationToken fits and plain tests can pass their own.
+ * memory goes with it; the next job gets a fresh thread. The job ends as cancelled when the
+ * cancel is asked for, not when the thread has exited: freeing a thread's heap takes tens of
+ * milliseconds after its code has stopped (30 to 150 ms measured for a review's heap), and no
+ * one should wait for that. No `vscode` here: the cancellation token is structural, so a
+ * vscode.CancellationToken fits and plain tests can pass their own.
  */
 import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -20,9 +23,15 @@ export type JobValue = Exclude<WorkerResult, { kind: 'error' }>;
 
 export type JobOutcome =
   | { readonly status: 'done'; readonly value: JobValue; readonly ms: number }
-  /** `stopMs`: from the cancel request to the thread having stopped. */
-  | { readonly status: 'cancelled'; readonly ms: number; readonly stopMs: number }
+  /**
+   * Settled as soon as the cancel was asked for; the job's answer, should one still arrive, is
+   * dropped. `exited` resolves with the milliseconds from the cancel to the exit of the job's
+   * thread (0 for a job that was still queued).
+   */
+  | { readonly status: 'cancelled'; readonly ms: number; readonly exited: Promise<number> }
   | { readonly status: 'failed'; readonly error: WorkerError; readonly ms: number };
+
+const NO_THREAD: Promise<number> = Promise.resolve(0);
 
 export interface WorkerRunnerOptions {
   /**
@@ -35,7 +44,13 @@ export interface WorkerRunnerOptions {
 }
 
 export class WorkerRunner {
+  /** Threads running a job, with the job's cancel. */
   private readonly live = new Map<Worker, () => void>();
+  /**
+   * Threads told to terminate that have not exited yet. They count against the thread limit
+   * until they have, so that no more heaps than threads allowed are ever held at once.
+   */
+  private readonly exiting = new Set<Worker>();
   /** Threads waiting for a job, unreferenced so they never keep a process alive. */
   private readonly idle: Worker[] = [];
   /** Jobs waiting for a thread: start() runs one, cancel() drops it. */
@@ -49,9 +64,19 @@ export class WorkerRunner {
     this.maxConcurrent = Math.max(1, options.maxConcurrent ?? availableParallelism() - 1);
   }
 
-  /** Jobs whose thread is alive. */
+  /** Jobs running in a thread (a cancelled job stops counting at the cancel). */
   get running(): number {
     return this.live.size;
+  }
+
+  /** Threads of cancelled or failed jobs still freeing their memory. */
+  get stopping(): number {
+    return this.exiting.size;
+  }
+
+  /** Whether a thread may start now without exceeding the limit. */
+  private get room(): boolean {
+    return this.live.size + this.exiting.size < this.maxConcurrent;
   }
 
   get queued(): number {
@@ -65,8 +90,8 @@ export class WorkerRunner {
 
   /** `urgent`: start now even above the thread limit (short jobs, and what the user is waiting for). */
   run(job: WorkerJob, token?: CancelToken, urgent = false): Promise<JobOutcome> {
-    if (token?.isCancellationRequested) return Promise.resolve({ status: 'cancelled', ms: 0, stopMs: 0 });
-    if (urgent || this.live.size < this.maxConcurrent) return this.start(job, token);
+    if (token?.isCancellationRequested) return Promise.resolve({ status: 'cancelled', ms: 0, exited: NO_THREAD });
+    if (urgent || this.room) return this.start(job, token);
     return new Promise<JobOutcome>((resolve) => {
       const entry = {
         start: () => {
@@ -77,7 +102,7 @@ export class WorkerRunner {
           sub?.dispose();
           const i = this.queue.indexOf(entry);
           if (i >= 0) this.queue.splice(i, 1);
-          resolve({ status: 'cancelled', ms: 0, stopMs: 0 });
+          resolve({ status: 'cancelled', ms: 0, exited: NO_THREAD });
         },
       };
       const sub = token?.onCancellationRequested(entry.cancel);
@@ -86,7 +111,7 @@ export class WorkerRunner {
   }
 
   private next(): void {
-    while (this.live.size < this.maxConcurrent && this.queue.length) this.queue.shift()!.start();
+    while (this.room && this.queue.length) this.queue.shift()!.start();
   }
 
   private readonly forgetters = new Map<Worker, () => void>();
@@ -116,16 +141,33 @@ export class WorkerRunner {
     while (this.idle.length > this.maxConcurrent) void this.idle.shift()!.terminate();
   }
 
+  /**
+   * Terminates a thread; resolves with the milliseconds from `since` to its exit. It counts
+   * against the thread limit until then, and a queued job starts when it has exited.
+   */
+  private stop(worker: Worker, since = performance.now()): Promise<number> {
+    this.exiting.add(worker);
+    // Its job has ended: whatever the thread reports while it dies is of no use, and an
+    // 'error' event without a listener would throw in the extension host.
+    worker.on('error', () => undefined);
+    const exited = () => {
+      this.exiting.delete(worker);
+      this.next();
+      return Math.round(performance.now() - since);
+    };
+    return worker.terminate().then(exited, exited);
+  }
+
   private start(job: WorkerJob, token?: CancelToken): Promise<JobOutcome> {
     const t0 = performance.now();
     const elapsed = () => Math.round(performance.now() - t0);
     return new Promise<JobOutcome>((resolve) => {
       let settled = false;
-      let cancelledAt: number | undefined;
       // Set after the worker starts; settle() may run before (a token that fires at once).
       const hold: { subscription?: { dispose(): unknown } } = {};
       const worker = this.acquire();
-      const settle = (o: JobOutcome, reusable = false) => {
+      /** Ends the job; its thread waits for the next job, is terminated, or is already terminating. */
+      const settle = (o: JobOutcome, thread: 'keep' | 'stop' | 'stopping') => {
         if (settled) return;
         settled = true;
         this.live.delete(worker);
@@ -133,32 +175,28 @@ export class WorkerRunner {
         worker.off('message', onMessage);
         worker.off('error', onError);
         worker.off('exit', onExit);
-        if (reusable) this.release(worker);
-        else void worker.terminate();
+        if (thread === 'keep') this.release(worker);
+        else if (thread === 'stop') void this.stop(worker);
         resolve(o);
         this.next();
       };
-      const stopped = () => settle({ status: 'cancelled', ms: elapsed(), stopMs: Math.round(performance.now() - (cancelledAt ?? performance.now())) });
       const cancel = () => {
-        if (settled || cancelledAt !== undefined) return;
-        cancelledAt = performance.now();
-        void worker.terminate().then(stopped, stopped);
+        if (settled) return;
+        settle({ status: 'cancelled', ms: elapsed(), exited: this.stop(worker) }, 'stopping');
       };
       this.live.set(worker, cancel);
       if (token) hold.subscription = token.onCancellationRequested(cancel);
       const onMessage = (result: WorkerResult) => {
         // A failed job is data (bad input, a model error): the thread itself is fine. An
         // internal error may have left it in any state, so it is not reused.
-        if (result.kind === 'error') settle({ status: 'failed', error: result.error, ms: elapsed() }, result.error.type !== 'internal');
-        else settle({ status: 'done', value: result, ms: elapsed() }, true);
+        if (result.kind === 'error') settle({ status: 'failed', error: result.error, ms: elapsed() }, result.error.type === 'internal' ? 'stop' : 'keep');
+        else settle({ status: 'done', value: result, ms: elapsed() }, 'keep');
       };
       const onError = (e: Error) => {
-        if (cancelledAt !== undefined) return stopped();
-        settle({ status: 'failed', error: { type: 'internal', message: `worker: ${e.message}`, ...(e.stack ? { stack: e.stack } : {}) }, ms: elapsed() });
+        settle({ status: 'failed', error: { type: 'internal', message: `worker: ${e.message}`, ...(e.stack ? { stack: e.stack } : {}) }, ms: elapsed() }, 'stop');
       };
       const onExit = (code: number) => {
-        if (cancelledAt !== undefined) return stopped();
-        settle({ status: 'failed', error: { type: 'internal', message: `worker stopped without a result (exit code ${code})` }, ms: elapsed() });
+        settle({ status: 'failed', error: { type: 'internal', message: `worker stopped without a result (exit code ${code})` }, ms: elapsed() }, 'stop');
       };
       worker.on('message', onMessage);
       worker.on('error', onError);
@@ -167,7 +205,7 @@ export class WorkerRunner {
     });
   }
 
-  /** Drops every queued job and terminates every running one; each reports `cancelled`. */
+  /** Drops every queued job and terminates every running one; each reports `cancelled` at once. */
   cancelAll(): void {
     for (const q of [...this.queue]) q.cancel();
     for (const cancel of [...this.live.values()]) cancel();

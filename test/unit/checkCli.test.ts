@@ -7,6 +7,10 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { readPatches } from '../../src/patch';
+import { formatCheck } from '../../src/review/output';
+import { reviewPatchSet } from '../../src/review/review';
+import { VERSION } from '../../src/version';
 import { PATCH_DIR, renderedFixtures } from '../fixtures/write';
 
 const CLI = path.resolve(__dirname, '../../../dist/cli.js');
@@ -65,10 +69,32 @@ describe('check (CLI)', () => {
     assert.equal(r.profileFrom, 'option');
   });
 
-  it('a state limit makes the result inconclusive: exit 3', () => {
+  it('a state limit makes the result inconclusive: exit 3; the findings say each side stopped at the limit, in the bytes the API gives', () => {
     const r = check('--max-states', '10', path.join(PATCH_DIR, 'upstream-drop-sync.patch'));
     assert.equal(r.code, 3, r.out + r.err);
     assert.match(r.out, /INCONCLUSIVE/);
+    const file = path.join(PATCH_DIR, '5.19-load-keeps-sn.patch');
+    const j = check('--json', '--max-states', '1000', file);
+    assert.equal(j.code, 3, j.err);
+    const doc = JSON.parse(j.out) as { patches: { findings: { verdict: string; message: string }[]; scenarios: { states: { baseline: number; patched: number } }[] }[] };
+    const inconclusive = doc.patches[0]!.findings.filter((f) => f.verdict === 'inconclusive');
+    assert.ok(inconclusive.length > 0);
+    for (const f of inconclusive) assert.match(f.message, /: the baseline's exploration stopped at the state limit after 1000 states, the patched one's stopped at the state limit after 1000 states$/);
+    for (const s of doc.patches[0]!.scenarios) assert.ok(s.states.baseline <= 1000 && s.states.patched <= 1000, JSON.stringify(s));
+    // The built baselines answer no exploration the limit cuts short: the CLI says what a review without them says.
+    assert.equal(j.out, formatCheck([{ file, review: reviewPatchSet(readPatches(readFileSync(file)), { maxStates: 1000 }) }], 'json', VERSION));
+  });
+
+  it('a time limit makes the result inconclusive: exit 3; the patched side stopped at the time limit after so many states', () => {
+    // ipiv-cap-resize's patched side has 8,015 states, tens of milliseconds of exploring in a
+    // fresh process; the explorer reads the clock every 256 expansions and stops at the first
+    // read past 1 ms. How many states it got through depends on the machine: only the shape is pinned.
+    const r = check('--json', '--timeout-ms', '1', path.join(PATCH_DIR, '5.19-cap-any-time.patch'));
+    assert.equal(r.code, 3, r.err);
+    const f = (JSON.parse(r.out) as { patches: { findings: { verdict: string; property: string; message: string }[] }[] }).patches[0]!.findings.find((x) => x.verdict === 'inconclusive');
+    assert.ok(f, r.out);
+    assert.equal(f.property, 'pid-table');
+    assert.match(f.message, /: the baseline's exploration (was complete \(8015 states\)|stopped at the time limit after \d+ states), the patched one's stopped at the time limit after \d+ states$/);
   });
 
   describe('bad input', () => {
@@ -78,6 +104,12 @@ describe('check (CLI)', () => {
       assert.doesNotMatch(r.err, /\bat .*:\d+:\d+/);
     };
 
+    it('a limit that is not a positive integer', () => {
+      const patch = path.join(PATCH_DIR, 'upstream-drop-sync.patch');
+      oneLine(check('--max-states', '0', patch));
+      oneLine(check('--timeout-ms', '1.5', patch));
+      assert.match(check('--timeout-ms', 'soon', patch).err, /^kvm-race-lens: --timeout-ms needs a positive integer, got "soon"\n$/);
+    });
     it('an empty file', () => oneLine(check(file('empty.patch', ''))));
     it('binary data', () => oneLine(check(file('bin.patch', Uint8Array.from({ length: 4096 }, (_, k) => (k * 7919) % 256)))));
     it('a diff with no hunks', () => oneLine(check(file('nohunk.patch', 'diff --git a/x.c b/x.c\nindex 1..2 100644\n--- a/x.c\n+++ b/x.c\n'))));

@@ -3,9 +3,10 @@
  * what the model concludes for each fixture, in every input format, and the output contracts.
  */
 import * as assert from 'node:assert/strict';
+import { CHECK_EVERY } from '../../src/model/explore';
 import { readPatches } from '../../src/patch';
-import { reviewJson, reviewSarif } from '../../src/review/output';
-import { Review, exitStatus, reviewHunk, reviewPatchSet } from '../../src/review/review';
+import { formatCheck, reviewJson, reviewSarif } from '../../src/review/output';
+import { Finding, ObservedRun, Review, ReviewOptions, exitStatus, reviewHunk, reviewPatchSet } from '../../src/review/review';
 import { FORMATS, fixture, mbox, render } from '../fixtures/fixtures';
 import { PI_FIXTURES } from '../fixtures/specs/pi';
 
@@ -177,5 +178,77 @@ describe('output contracts', () => {
     assert.equal(res.level, 'error');
     assert.equal(res.locations[0]!.physicalLocation.region.startLine, r.patches[0]!.findings[0]!.lines[0]);
     assert.equal(res.codeFlows.length, 1);
+  });
+});
+
+describe('limits: a review cut short by its state or time budget', () => {
+  // Seed 000's SN-kept-set patch: posted-interrupt scenarios of 40 to 5,000 states, and without
+  // limits an introduced vcpu-wakeup violation in preempt-while-blocking.
+  const text = render(fixture('5.19-load-keeps-sn'), 'format-patch');
+
+  function limited(opts: ReviewOptions): { review: Review; runs: ObservedRun[] } {
+    const runs: ObservedRun[] = [];
+    return { review: reviewPatchSet(readPatches(text), { ...opts, observe: (run) => runs.push(run) }), runs };
+  }
+
+  /** What an inconclusive finding says each side's exploration covered. */
+  function coverageIn(f: Finding): { baseline: string; patched: string } {
+    const m = /: the baseline's exploration (.+), the patched one's (.+)$/.exec(f.message);
+    assert.ok(m, f.message);
+    return { baseline: m[1]!, patched: m[2]! };
+  }
+
+  /** Checks every inconclusive finding's coverage against its scenario's state counts; `cut` says whether a side of `states` states was cut short. */
+  function checkCoverage(r: Review, cut: (states: number) => boolean, stopped: (states: number) => string): void {
+    const p = r.patches[0]!;
+    const inconclusive = p.findings.filter((f) => f.verdict === 'inconclusive');
+    assert.ok(inconclusive.length > 0, JSON.stringify(r.summary));
+    for (const f of inconclusive) {
+      const states = p.scenarios.find((s) => s.scenario === f.scenario)!.stats;
+      const said = (n: number) => (cut(n) ? stopped(n) : `was complete (${n} states)`);
+      assert.deepEqual(coverageIn(f), { baseline: said(states.baseline.states), patched: said(states.patched.states) }, f.message);
+    }
+    // A side cut short claims no property holds: it had not seen every state.
+    for (const s of p.scenarios) {
+      if (cut(s.stats.baseline.states)) assert.ok(!Object.values(s.baseline).includes('holds'), s.scenario);
+      if (cut(s.stats.patched.states)) assert.ok(!Object.values(s.patched).includes('holds'), s.scenario);
+    }
+    assert.equal(r.summary.introduced, 0, 'the violation is in a scenario the budget cut short');
+    assert.equal(exitStatus(r), 3);
+  }
+
+  it('a state budget: each exploration completes within it or stops at exactly it, and the finding says "stopped at the state limit after N states"', () => {
+    const maxStates = 1000;
+    const { review, runs } = limited({ maxStates });
+    for (const { result } of runs) {
+      if (result.stats.complete) assert.ok(result.stats.states <= maxStates, result.scenario);
+      else assert.deepEqual([result.stats.stoppedBy, result.stats.states], ['states', maxStates], result.scenario);
+    }
+    assert.ok(runs.some((x) => x.result.stats.complete) && runs.some((x) => !x.result.stats.complete));
+    checkCoverage(review, (n) => n === maxStates, (n) => `stopped at the state limit after ${n} states`);
+  });
+
+  it('a time budget, on an injected clock: the same explorations stop at the same states every time, and the finding says "stopped at the time limit after N states"', () => {
+    // The explorer reads the clock when it starts and every CHECK_EVERY expansions. On a clock
+    // that advances 1 ms a read, a 3 ms budget lets each exploration expand 3 * CHECK_EVERY
+    // states: those with more stop at their next check, having stored more than that.
+    const timeoutMs = 3;
+    const expanded = timeoutMs * CHECK_EVERY;
+    const once = () => {
+      let t = 0;
+      return limited({ timeoutMs, now: () => ++t });
+    };
+    const { review, runs } = once();
+    for (const { result } of runs) {
+      if (result.stats.complete) assert.ok(result.stats.states <= expanded, result.scenario);
+      else {
+        assert.equal(result.stats.stoppedBy, 'time', result.scenario);
+        assert.ok(result.stats.states > expanded, result.scenario);
+      }
+    }
+    assert.ok(runs.some((x) => x.result.stats.complete) && runs.some((x) => !x.result.stats.complete));
+    checkCoverage(review, (n) => n > expanded, (n) => `stopped at the time limit after ${n} states`);
+    const json = (r: Review) => formatCheck([{ file: 'x.patch', review: r }], 'json', '0');
+    assert.equal(json(once().review), json(review), 'the same clock gives the same bytes');
   });
 });
