@@ -132,5 +132,10 @@ describe('fuzz regressions', () => {
     const w = reviewPatchSet(readPatches(wide), LIMITS).patches[0]!.hunks[0]!;
     assert.equal(w.status, 'not-modelled');
     assert.match(w.reason!, /\d+ characters of one function in a hunk, more than any modelled kernel function has \(at most 200000 are read\); not read/);
+    // The same bound outside the model: the code is not lexed to tell comments from code.
+    const outside = ['--- a/arch/x86/kvm/x86.c', '+++ b/arch/x86/kvm/x86.c', '@@ -10,2 +10,3 @@ static void kvm_unrelated(struct kvm_vcpu *vcpu)', ' \tint r;', `+\tfoo(${'+=?'.repeat(MAX_FUNCTION_CHARS)});`, ' \tr = 0;', ''].join('\n');
+    const o = reviewPatchSet(readPatches(outside), LIMITS).patches[0]!.hunks[0]!;
+    assert.equal(o.status, 'not-modelled');
+    assert.match(o.reason!, /kvm_unrelated\(\).* is not in the model/);
   });
 });
