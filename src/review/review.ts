@@ -367,7 +367,11 @@ function applicable(mapped: readonly MappedHunk[], base: ProgramSet, profile: Pr
     try {
       const before = applyEdits(base, edits, 'base').programs;
       const after = applyEdits(base, edits, 'patched').programs;
-      return runner.unbuildable(scenarios, before) ?? runner.unbuildable(scenarios, after);
+      const why = runner.unbuildable(scenarios, before);
+      if (why) return why;
+      // A scenario that runs none of the changed programs builds the same model either side.
+      const changed = new Set(edits.map((e) => e.program));
+      return runner.unbuildable(scenarios.filter((sc) => runner.usedBy(sc, before).some((p) => changed.has(p))), after);
     } catch (e) {
       if (e instanceof RaceLensError && !(e instanceof CancelledError)) return e.message;
       throw e;
