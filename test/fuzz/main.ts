@@ -2,7 +2,7 @@
  * `npm run fuzz`: hostile input through the reader and the whole `check` pipeline, and random
  * programs through the explorer and SPIN.
  *
- *   npm run fuzz -- [--count N] [--seed S] [--only K] [--reader-only] [--max-bytes B] [--spin N] [--json FILE]
+ *   npm run fuzz -- [--count N] [--seed S] [--only K] [--reader-only] [--max-bytes B] [--max-states N] [--scenarios A,B] [--spin N] [--json FILE]
  *
  * - `--count` cases (default 100,000) drawn from `--seed` (default 7); case k is rebuilt alone
  *   with `--only k`. Each runs through the reader, then (unless `--reader-only`) through the
@@ -35,6 +35,7 @@ const { values } = parseArgs({
     quiet: { type: 'boolean', default: false },
     'max-bytes': { type: 'string' },
     'max-states': { type: 'string' },
+    scenarios: { type: 'string' },
   },
 });
 
@@ -45,7 +46,11 @@ async function main(): Promise<number> {
   const seed = Number(values.seed);
   if (values.spin !== undefined) return spinCampaign(Number(values.spin), seed, !values.quiet, Number(values.from));
   const cache = new LruResultCache(256);
-  const budget = { ...FUZZ_BUDGET, ...(values['max-states'] ? { maxStates: Number(values['max-states']) } : {}) };
+  const budget = {
+    ...FUZZ_BUDGET,
+    ...(values['max-states'] ? { maxStates: Number(values['max-states']) } : {}),
+    ...(values.scenarios ? { scenarios: values.scenarios.split(',') } : {}),
+  };
   const opts = { cache, budget, readerOnly: values['reader-only'], ...(values['max-bytes'] ? { maxBytes: Number(values['max-bytes']) } : {}) };
   if (values.only !== undefined) {
     const r = runCase(seed, Number(values.only), opts);
