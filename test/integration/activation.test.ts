@@ -31,9 +31,12 @@ describe('activation and manifest', () => {
   });
 
   it('declares untrusted and virtual workspace support', () => {
-    const caps = packageJson()['capabilities'] as { untrustedWorkspaces: { supported: boolean }; virtualWorkspaces: boolean };
-    assert.equal(caps.untrustedWorkspaces.supported, true);
-    assert.equal(caps.virtualWorkspaces, true);
+    // Limited when untrusted: the workspace cannot raise the exploration budgets (the unit test
+    // security.test.ts checks the list against the contributed settings).
+    const caps = packageJson()['capabilities'] as { untrustedWorkspaces: { supported: boolean | string; restrictedConfigurations: string[] }; virtualWorkspaces: { supported: boolean } };
+    assert.equal(caps.untrustedWorkspaces.supported, 'limited');
+    assert.deepEqual([...caps.untrustedWorkspaces.restrictedConfigurations].sort(), ['kvmRaceLens.maxStates', 'kvmRaceLens.timeoutMs']);
+    assert.equal(caps.virtualWorkspaces.supported, true);
   });
 
   for (const name of ['upstream-irq-after-sync.patch', 'upstream-irq-after-sync.diff', 'series-irq-after-sync-and-revert.mbox', 'upstream-irq-after-sync.eml']) {
