@@ -331,7 +331,7 @@ export function mapHunk(hunk: Hunk, programs: ProgramSet): MappedHunk {
     if (fieldEdit) {
       behavioural = true;
       edits.push(fieldEdit);
-      changes.push(...describeChanges(program, fieldEdit.base, fieldEdit.patched));
+      changes.push(...describeChanges(program, fieldEdit.base, fieldEdit.patched, changedHere[0]?.line ?? hunk.startLine));
     }
     const bk = b.tokens.map(tokenKey);
     const pk = p.tokens.map(tokenKey);
@@ -350,7 +350,7 @@ export function mapHunk(hunk: Hunk, programs: ProgramSet): MappedHunk {
     } else if (bk.join('\n') !== pk.join('\n')) {
       behavioural = true;
       edits.push({ program, hunk: hunk.index, base: b.tokens, patched: p.tokens });
-      changes.push(...describeChanges(program, b.tokens, p.tokens));
+      changes.push(...describeChanges(program, b.tokens, p.tokens, changedHere[0]?.line ?? hunk.startLine));
     } else if (!unmodelled.length && !fieldEdit) {
       const inert = [...b.inert, ...p.inert].filter((x) => changedHere.some((l) => l.line === x.line));
       notes.push(
@@ -453,7 +453,12 @@ function closeCutBlocks(base: Token[], patched: Token[]): number {
 }
 
 /** Plain-words summary of what changed between two token streams of one program. */
-export function describeChanges(program: string, base: readonly Token[], patched: readonly Token[]): HunkChange[] {
+/**
+ * What changed between two token lists, in words, each at its line. A token with no line of its
+ * own (a descriptor update rebuilt from the programs, not read from the hunk) is placed at
+ * `fallbackLine`, the fragment's first changed line.
+ */
+export function describeChanges(program: string, base: readonly Token[], patched: readonly Token[], fallbackLine: number): HunkChange[] {
   const significant = (t: Token) => t.t !== 'open' && t.t !== 'close' && t.t !== 'else';
   const b = base.filter(significant);
   const p = patched.filter(significant);
@@ -469,11 +474,11 @@ export function describeChanges(program: string, base: readonly Token[], patched
     for (let k = 0; k < part.value.length; k++) {
       if (part.removed) {
         const t = b[bi]!;
-        removed.push({ key: part.value[k]!, line: t.line ?? 0, after: b[bi - 1] ? tokenKey(b[bi - 1]!) : undefined });
+        removed.push({ key: part.value[k]!, line: t.line ?? fallbackLine, after: b[bi - 1] ? tokenKey(b[bi - 1]!) : undefined });
         bi++;
       } else if (part.added) {
         const t = p[pi]!;
-        added.push({ key: part.value[k]!, line: t.line ?? 0, before: p[pi + 1] ? tokenKey(p[pi + 1]!) : undefined });
+        added.push({ key: part.value[k]!, line: t.line ?? fallbackLine, before: p[pi + 1] ? tokenKey(p[pi + 1]!) : undefined });
         pi++;
       } else {
         bi++;

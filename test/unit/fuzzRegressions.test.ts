@@ -138,4 +138,27 @@ describe('fuzz regressions', () => {
     assert.equal(o.status, 'not-modelled');
     assert.match(o.reason!, /kvm_unrelated\(\).* is not in the model/);
   });
+  it('a descriptor update rebuilt from the programs is placed on a changed line, never on line 0 (mapping/map.ts describeChanges)', () => {
+    // Found by fuzzing: an added line of '+' signs merged with the context into one statement, so the
+    // rebuilt pid_update lost its ndst field and, having no line of its own, was reported at 0.
+    const text = [
+      '--- a/arch/x86/kvm/vmx/posted_intr.c',
+      '+++ b/arch/x86/kvm/vmx/posted_intr.c',
+      '@@ -35,8 +35,8 @@ void vmx_vcpu_pi_load(struct kvm_vcpu *vcpu, int cpu)',
+      ' ',
+      `+${'+'.repeat(400)}`,
+      ' \t\t/* Point the descriptor at this pCPU and notify again. */',
+      ' \t\tnew.ndst = des',
+      ' \tif (pi_desc->nv != POSTED_INTR_WAKEUP_VECTOR && vcpu->cpu == cpu) {',
+      '-\t\tif (pi_test_and_clear_sn(pi_desc))',
+      '-\t\t\tgoto after_clear_sn;',
+      ' \t\treturn;',
+      ' \t}',
+      '',
+    ].join('\n');
+    const h = reviewPatchSet(readPatches(text), { ...LIMITS, profile: 'upstream', scenarios: ['entry-vs-kvm-post'] }).patches[0]!.hunks[0]!;
+    const rebuilt = h.changes.find((c) => /^pid_update\(.*\) changed to pid_update\(/.test(c.summary));
+    assert.ok(rebuilt, JSON.stringify(h.changes));
+    for (const c of h.changes) assert.ok(c.line >= h.startLine && c.line <= h.endLine, `${c.summary} at line ${c.line}, outside ${h.startLine}..${h.endLine}`);
+  });
 });
