@@ -5,6 +5,9 @@
  */
 import { Hunk, PatchLine } from '../patch';
 
+/** Longer than any function header or closing-brace line a kernel file has. */
+const MAX_HEADER_CHARS = 1_000;
+
 const NOT_A_FUNCTION = new Set(['if', 'for', 'while', 'switch', 'return', 'else', 'do', 'case', 'goto', 'sizeof', 'typeof', 'defined']);
 
 /**
@@ -12,7 +15,10 @@ const NOT_A_FUNCTION = new Set(['if', 'for', 'while', 'switch', 'return', 'else'
  * column 0: qualifiers and a type, the name, then the parameter list, no `;` or `=`.
  */
 export function functionHeader(text: string): string | undefined {
-  const t = text.replace(/\s+$/, '');
+  // No kernel function header is this long; the patterns below must never see megabyte lines
+  // (an unanchored \s+$ over a 1.4 MB line of blanks took 27 minutes).
+  if (text.length > MAX_HEADER_CHARS) return undefined;
+  const t = text.trimEnd();
   if (/[;=]/.test(t) || /^\s*(?:#|\/\/|\/\*|\*)/.test(t)) return undefined;
   const m =
     /^\s*(?:(?:static|inline|noinline|__always_inline|noinstr|__init|__exit|__visible|extern|asmlinkage|__cold|__must_check)\s+)*(?:const\s+)?(?:struct\s+\w+|enum\s+\w+|union\s+\w+|unsigned\s+(?:int|long|char)|unsigned|long\s+long|[A-Za-z_]\w*)(?:\s+|\s*\*+\s*)\**([A-Za-z_]\w*)\s*\(/.exec(t);
@@ -63,7 +69,7 @@ export function fragments(hunk: Hunk): Fragment[] {
       touched.add(f);
     }
     for (const f of touched) f.lines.push(l);
-    if (indented && /^\}\s*(?:\/\*.*\*\/\s*)?$/.test(l.text)) for (const side of sides) current[side] = null;
+    if (indented && l.text.length <= MAX_HEADER_CHARS && /^\}\s*(?:\/\*.*\*\/\s*)?$/.test(l.text)) for (const side of sides) current[side] = null;
   }
   return out;
 }
@@ -75,11 +81,34 @@ function caseLabel(text: string): { name: string; rest: string } | undefined {
   return { name: m[2] ?? 'default', rest: m[1]! + m[4]! };
 }
 
-/** Net braces of a line of C, comments and string literals left out. */
+/**
+ * Net braces of a line of C, comments and string literals left out. One pass: a comment or a
+ * literal that is not closed on the line counts as code, as does every later one of its kind
+ * (the regular expressions this replaces rescanned to the end of the line for each, which a
+ * line of thousands of unclosed `/*` made quadratic).
+ */
 function braceDelta(text: string): number {
-  const code = text.replace(/\/\*.*?\*\//g, '').replace(/\/\/.*$/, '').replace(/"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'/g, '');
+  const lastClose = text.lastIndexOf('*/');
+  const unclosed = new Set<string>();
   let d = 0;
-  for (const c of code) d += c === '{' ? 1 : c === '}' ? -1 : 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (c === '/' && text[i + 1] === '*' && i + 2 <= lastClose) {
+      i = text.indexOf('*/', i + 2) + 1;
+      continue;
+    }
+    if (c === '/' && text[i + 1] === '/') break;
+    if ((c === '"' || c === "'") && !unclosed.has(c)) {
+      let j = i + 1;
+      while (j < text.length && text[j] !== c) j += text[j] === '\\' ? 2 : 1;
+      if (j < text.length) {
+        i = j;
+        continue;
+      }
+      unclosed.add(c);
+    }
+    d += c === '{' ? 1 : c === '}' ? -1 : 0;
+  }
   return d;
 }
 

@@ -3,6 +3,7 @@
  * found the bug; the fix is in the file the test names.
  */
 import * as assert from 'node:assert/strict';
+import { performance } from 'node:perf_hooks';
 import { InputError } from '../../src/model/errors';
 import { MAX_FUNCTION_CHARS, MAX_FUNCTION_LINES, MAX_NESTING } from '../../src/mapping/map';
 import { readPatches } from '../../src/patch';
@@ -160,5 +161,26 @@ describe('fuzz regressions', () => {
     const rebuilt = h.changes.find((c) => /^pid_update\(.*\) changed to pid_update\(/.test(c.summary));
     assert.ok(rebuilt, JSON.stringify(h.changes));
     for (const c of h.changes) assert.ok(c.line >= h.startLine && c.line <= h.endLine, `${c.summary} at line ${c.line}, outside ${h.startLine}..${h.endLine}`);
+  });
+  it('a line of 300,000 blanks and one letter is read in linear time (mapping/functions.ts functionHeader; a hard bound, not a benchmark)', function () {
+    // Found by fuzzing: functionHeader trimmed each line with an unanchored \s+$, quadratic in a
+    // run of blanks that does not reach the end; a 1.4 MB line took 27 minutes.
+    this.timeout(120_000);
+    const text = [
+      '--- a/arch/x86/kvm/vmx/vmx.c',
+      '+++ b/arch/x86/kvm/vmx/vmx.c',
+      '@@ -2,3 +2,4 @@ static void vmx_sync_pir_to_irr(struct kvm_vcpu *vcpu)',
+      ' \tint max_irr;',
+      `+${'\t '.repeat(150_000)}x`,
+      ' \tbool got;',
+      ' ',
+      '',
+    ].join('\n');
+    const t0 = performance.now();
+    const r = reviewPatchSet(readPatches(text), { ...LIMITS, scenarios: ['entry-vs-kvm-post'] });
+    const ms = performance.now() - t0;
+    assert.equal(r.patches[0]!.hunks[0]!.function, 'vmx_sync_pir_to_irr');
+    // Quadratic, this took over a minute; linear, milliseconds even on a loaded machine.
+    assert.ok(ms < 10_000, `${ms.toFixed(0)} ms`);
   });
 });
