@@ -186,6 +186,11 @@ class Runner {
     return r;
   }
 
+  /** Throws CancelledError once the review's signal has fired. */
+  checkCancelled(): void {
+    cancelled(this.opts.signal);
+  }
+
   /**
    * Forgets models and results of other program sets than `programs` (the next patch's base):
    * a series is reviewed patch on patch, and keeping every patch's explorations would let a
@@ -362,6 +367,8 @@ function hunkReport(m: MappedHunk): HunkReport {
  */
 function applicable(mapped: readonly MappedHunk[], base: ProgramSet, profile: Profile, scenarios: readonly Scenario[], runner: Runner): MappedHunk[] {
   const fits = (ms: readonly MappedHunk[]) => {
+    // Hunk by hunk, a document of thousands grows this loop quadratically: keep it cancellable.
+    runner.checkCancelled();
     const edits = ms.flatMap((m) => m.edits);
     if (!edits.length) return undefined;
     try {
@@ -615,6 +622,7 @@ function finding(
   let hunks = changing;
   if (changing.length > 1 && f.verdict !== 'inconclusive') {
     const alone = changing.filter((h) => {
+      runner.checkCancelled();
       const mine = edits.filter((e) => e.hunk === h);
       try {
         const b = runner.run(f.scenario, programsFor(base, mine, 'base').programs);
