@@ -308,10 +308,9 @@ export function mapHunk(hunk: Hunk, programs: ProgramSet): MappedHunk {
     if (b.blocked.length || p.blocked.length) {
       outside = true;
       const all = [...b.blocked, ...p.blocked];
-      const what = quoted;
       const guards = all.filter((x) => !x.why);
-      if (guards.length) reasons.push(`${where}: ${what(guards)} guards modelled steps but is not in the model`);
-      for (const why of new Set(all.filter((x) => x.why).map((x) => x.why!))) reasons.push(`${where}: ${what(all.filter((x) => x.why === why))}: ${why}`);
+      if (guards.length) reasons.push(`${where}: ${quoted(guards)} guards modelled steps but is not in the model`);
+      for (const why of new Set(all.filter((x) => x.why).map((x) => x.why!))) reasons.push(`${where}: ${quoted(all.filter((x) => x.why === why))}: ${why}`);
       continue;
     }
     // Classify each changed line by the statement it belongs to.
@@ -452,7 +451,6 @@ function closeCutBlocks(base: Token[], patched: Token[]): number {
   return Math.abs(d);
 }
 
-/** Plain-words summary of what changed between two token streams of one program. */
 /**
  * What changed between two token lists, in words, each at its line. A token with no line of its
  * own (a descriptor update rebuilt from the programs, not read from the hunk) is placed at

@@ -216,6 +216,15 @@ class Runner {
   }
 
   /**
+   * The scenarios among `scenarios` that run one of the `changed` programs under `programs`.
+   * Only these can differ when those programs change: which programs a scenario runs can only
+   * change through the bodies of programs it runs.
+   */
+  running(scenarios: readonly Scenario[], programs: ProgramSet, changed: ReadonlySet<string>): Scenario[] {
+    return scenarios.filter((sc) => this.usedBy(sc, programs).some((p) => changed.has(p)));
+  }
+
+  /**
    * Why `programs` cannot be built into the models of `scenarios` (a label twice, a `goto`
    * without its label, a step an area does not know), or undefined when every one builds. The
    * models are kept for the explorations that follow.
@@ -377,8 +386,7 @@ function applicable(mapped: readonly MappedHunk[], base: ProgramSet, profile: Pr
       const why = runner.unbuildable(scenarios, before);
       if (why) return why;
       // A scenario that runs none of the changed programs builds the same model either side.
-      const changed = new Set(edits.map((e) => e.program));
-      return runner.unbuildable(scenarios.filter((sc) => runner.usedBy(sc, before).some((p) => changed.has(p))), after);
+      return runner.unbuildable(runner.running(scenarios, before, new Set(edits.map((e) => e.program))), after);
     } catch (e) {
       if (e instanceof RaceLensError && !(e instanceof CancelledError)) return e.message;
       throw e;
@@ -529,9 +537,8 @@ function reviewOnePatch(patch: Patch, mapped: readonly MappedHunk[], edits: read
     // Per property: the scenarios with each verdict, keeping the shortest counterexample.
     const byProperty = new Map<string, { verdict: Verdict; scenario: Scenario; b: SimulationResult; a: SimulationResult; others: string[] }>();
     const changed = new Set(edits.map((e) => e.program));
-    // A scenario runs a changed program after the patch only if it ran one before: which
-    // programs run can only change through the bodies of changed programs.
-    let affected = scenarios.filter((sc) => runner.usedBy(sc, before.programs).some((p) => changed.has(p)));
+    // A scenario runs a changed program after the patch only if it ran one before.
+    let affected = runner.running(scenarios, before.programs, changed);
     if (affected.length < scenarios.length) notes.push(`${scenarios.length - affected.length} scenarios do not run the changed programs (${[...changed].join(', ')}) and were not explored`);
     const ordering = orderingChange(edits);
     if (ordering) {

@@ -1,6 +1,6 @@
 /**
  * The webview's side of the host connection. `acquireVsCodeApi` is injected by VS Code (and by
- * the test page's stub) and may be called only once per page, so main.ts calls `connectHost` once.
+ * the test page's stand-in) and may be called only once per page, so main.ts calls `connectHost` once.
  */
 import { FromWebview } from '../protocol';
 
