@@ -93,43 +93,52 @@ export function maxCounters(exploration: Exploration): CounterValues | undefined
   const members = new Int32Array(n);
   const at = memberStart.slice(0, count);
   for (let v = 0; v < n; v++) members[at[comp[v]!]!++] = v;
+  // Every counter in one pass over the components: `w` holds each transition's weight per
+  // counter, for the counters some transition counts; the others are 0.
   const result: Record<string, number | null> = {};
-  const best = new Float64Array(count);
-  const unbounded = new Uint8Array(count);
-  const weight = new Float64Array(model.transitions.length);
-  for (const name of model.counters) {
-    let any = false;
-    for (let t = 0; t < weight.length; t++) {
-      weight[t] = model.transitions[t]!.events?.[name] ?? 0;
-      if (weight[t]) any = true;
+  const counted = model.counters.filter((name) => model.transitions.some((t) => t.events?.[name]));
+  for (const name of model.counters) result[name] = 0;
+  const K = counted.length;
+  if (K === 0) return result;
+  const T = model.transitions.length;
+  const w = new Float64Array(T * K);
+  const weighted = new Uint8Array(T);
+  for (let t = 0; t < T; t++) {
+    const ev = model.transitions[t]!.events;
+    if (!ev) continue;
+    for (let k = 0; k < K; k++) {
+      const x = ev[counted[k]!] ?? 0;
+      w[t * K + k] = x;
+      if (x) weighted[t] = 1;
     }
-    if (!any) {
-      result[name] = 0;
-      continue;
-    }
-    // Tarjan numbers components in reverse topological order: successors first.
-    for (let c = 0; c < count; c++) {
-      let b = 0;
-      let inf = false;
-      for (let m = memberStart[c]!; m < memberStart[c + 1]!; m++) {
-        const v = members[m]!;
-        for (let e = start[v]!; e < start[v + 1]!; e++) {
-          const cw = comp[succ[e]!]!;
-          const wt = weight[tidOf[e]!]!;
-          if (cw === c) {
-            if (wt > 0) inf = true;
-            continue;
-          }
-          if (unbounded[cw]) inf = true;
-          b = Math.max(b, wt + best[cw]!);
+  }
+  const best = new Float64Array(count * K);
+  const unbounded = new Uint8Array(count * K);
+  // Tarjan numbers components in reverse topological order: successors first.
+  for (let c = 0; c < count; c++) {
+    const bc = c * K;
+    for (let m = memberStart[c]!; m < memberStart[c + 1]!; m++) {
+      const v = members[m]!;
+      for (let e = start[v]!; e < start[v + 1]!; e++) {
+        const cw = comp[succ[e]!]!;
+        const t = tidOf[e]!;
+        const wt = t * K;
+        if (cw === c) {
+          // An edge inside the component: a counted event on a cycle can repeat without bound.
+          if (weighted[t]) for (let k = 0; k < K; k++) if (w[wt + k]! > 0) unbounded[bc + k] = 1;
+          continue;
+        }
+        const bw = cw * K;
+        for (let k = 0; k < K; k++) {
+          if (unbounded[bw + k]) unbounded[bc + k] = 1;
+          const x = w[wt + k]! + best[bw + k]!;
+          if (x > best[bc + k]!) best[bc + k] = x;
         }
       }
-      best[c] = b;
-      unbounded[c] = inf ? 1 : 0;
     }
-    const c0 = comp[0]!;
-    result[name] = unbounded[c0] ? null : best[c0]!;
   }
+  const b0 = comp[0]! * K;
+  for (let k = 0; k < K; k++) result[counted[k]!] = unbounded[b0 + k] ? null : best[b0 + k]!;
   return result;
 }
 

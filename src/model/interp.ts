@@ -35,6 +35,11 @@ const JZ = 14;
 const JMP = 15; // target
 const BOOL = 16; // top = top !== 0 ? 1 : 0
 const END = 17;
+// Fused: a field compared with a constant (word shift mask value), the commonest test in guards.
+const S_EQ_C = 18;
+const S_NE_C = 19;
+const D_EQ_C = 20;
+const D_NE_C = 21;
 
 const STACK = 256;
 
@@ -94,6 +99,19 @@ class Emitter {
       }
       case 'at':
         throw new ModelError('unresolved program point in a built model');
+      case 'eq':
+      case 'ne': {
+        const [v, k] = e.a.k === 'var' && e.b.k === 'const' ? [e.a, e.b] : e.b.k === 'var' && e.a.k === 'const' ? [e.b, e.a] : [undefined, undefined];
+        if (v && k) {
+          const s = this.layout.slots[v.id]!;
+          c.push(e.k === 'eq' ? (dst ? D_EQ_C : S_EQ_C) : dst ? D_NE_C : S_NE_C, s.word, s.shift, s.mask, k.v);
+          return 1;
+        }
+        const da = this.expr(e.a, dst);
+        const db = this.expr(e.b, dst);
+        c.push(BINARY[e.k]);
+        return Math.max(da, db + 1);
+      }
       default: {
         const da = this.expr(e.a, dst);
         const db = this.expr(e.b, dst);
@@ -129,6 +147,22 @@ function evaluate(code: Int32Array, pc: number, s: Uint32Array, d: Uint32Array, 
       case VAR_D:
         stack[++sp] = (d[code[pc + 1]!]! >>> code[pc + 2]!) & code[pc + 3]!;
         pc += 4;
+        break;
+      case S_EQ_C:
+        stack[++sp] = ((s[code[pc + 1]!]! >>> code[pc + 2]!) & code[pc + 3]!) === code[pc + 4]! ? 1 : 0;
+        pc += 5;
+        break;
+      case S_NE_C:
+        stack[++sp] = ((s[code[pc + 1]!]! >>> code[pc + 2]!) & code[pc + 3]!) !== code[pc + 4]! ? 1 : 0;
+        pc += 5;
+        break;
+      case D_EQ_C:
+        stack[++sp] = ((d[code[pc + 1]!]! >>> code[pc + 2]!) & code[pc + 3]!) === code[pc + 4]! ? 1 : 0;
+        pc += 5;
+        break;
+      case D_NE_C:
+        stack[++sp] = ((d[code[pc + 1]!]! >>> code[pc + 2]!) & code[pc + 3]!) !== code[pc + 4]! ? 1 : 0;
+        pc += 5;
         break;
       case NOT:
         stack[sp] = stack[sp] === 0 ? 1 : 0;

@@ -19,6 +19,8 @@ import * as path from 'node:path';
 import { Scenario } from '../model/area';
 import { ProgramSet } from '../model/program';
 import { Profile } from '../model/profiles';
+import { areaById } from '../model/registry';
+import { underTso } from '../model/scenarioVariants';
 import { SimulationResult } from '../model/simulate';
 import { withLinesFrom } from '../model/trace';
 
@@ -178,13 +180,19 @@ export function keptResults(baselines: ResultCache | undefined, recent = 256): R
   return new LayeredResultCache([new LruResultCache(recent), ...(baselines ? [baselines] : [])]);
 }
 
-/** Every profile's own programs explored in every scenario its kernel has: the file's results. */
+/**
+ * Every profile's own programs explored in every scenario its kernel has, and in its x86-TSO
+ * variant where the area has one (a patch that moves a barrier is explored under TSO, and its
+ * baseline is then the profile's programs under TSO): the file's results.
+ */
 export function precompute(profile: Profile, scenarios: readonly Scenario[], simulate: (s: Scenario) => SimulationResult, fingerprint: string): PrecomputedFile {
   const results: Record<string, SimulationResult> = {};
-  for (const s of scenarios) {
-    if (!profile.areas.includes(s.area)) continue;
-    const r = simulate(s);
-    if (r.stats.complete) results[resultKey(profile, s, profile.programs)] = r;
+  for (const sc of scenarios) {
+    if (!profile.areas.includes(sc.area)) continue;
+    for (const s of areaById(sc.area).memoryModels.includes('tso') ? [sc, underTso(sc)] : [sc]) {
+      const r = simulate(s);
+      if (r.stats.complete) results[resultKey(profile, s, profile.programs)] = r;
+    }
   }
   return { schema: 1, fingerprint, profile: profile.id, results };
 }

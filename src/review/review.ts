@@ -157,8 +157,17 @@ class Runner {
     private readonly opts: ReviewOptions,
   ) {}
 
+  /** Keys already computed, by program set and scenario (a review asks for each many times). */
+  private readonly keys = new WeakMap<ProgramSet, Map<Scenario, string>>();
+
   private key(scenario: Scenario, programs: ProgramSet): string {
-    const key = resultKey(this.profile, scenario, programs);
+    let bySet = this.keys.get(programs);
+    if (!bySet) this.keys.set(programs, (bySet = new Map()));
+    let key = bySet.get(scenario);
+    if (key === undefined) {
+      key = resultKey(this.profile, scenario, programs);
+      bySet.set(scenario, key);
+    }
     if (!this.owners.has(key)) this.owners.set(key, programsHash(programs));
     return key;
   }
@@ -385,8 +394,11 @@ function applicable(mapped: readonly MappedHunk[], base: ProgramSet, profile: Pr
       const after = applyEdits(base, edits, 'patched').programs;
       const why = runner.unbuildable(scenarios, before);
       if (why) return why;
-      // A scenario that runs none of the changed programs builds the same model either side.
-      return runner.unbuildable(runner.running(scenarios, before, new Set(edits.map((e) => e.program))), after);
+      // A scenario that runs none of the changed programs builds the same model either side;
+      // the others are built as they will be explored (under x86-TSO when the edits reorder
+      // across a barrier), so the models made here are the ones the review explores.
+      const { explored } = scenariosToExplore(scenarios, before, edits, runner);
+      return runner.unbuildable(explored, before) ?? runner.unbuildable(explored, after);
     } catch (e) {
       if (e instanceof RaceLensError && !(e instanceof CancelledError)) return e.message;
       throw e;
@@ -524,6 +536,27 @@ function scenariosFor(profile: Profile, opts: ReviewOptions): readonly Scenario[
   return all.filter((s) => profile.areas.includes(s.area));
 }
 
+/**
+ * The scenarios a patch's `edits` are explored in, with `before` the programs they apply to:
+ * those among `scenarios` that run a changed program (a scenario runs a changed program after
+ * the patch only if it ran one before), under x86-TSO instead of sequential consistency when
+ * the edits move a barrier or a step across one; and notes saying so.
+ */
+function scenariosToExplore(scenarios: readonly Scenario[], before: ProgramSet, edits: readonly ProgramEdit[], runner: Runner): { explored: Scenario[]; notes: string[] } {
+  const notes: string[] = [];
+  const changed = new Set(edits.map((e) => e.program));
+  let explored = runner.running(scenarios, before, changed);
+  if (explored.length < scenarios.length) notes.push(`${scenarios.length - explored.length} scenarios do not run the changed programs (${[...changed].join(', ')}) and were not explored`);
+  const ordering = orderingChange(edits);
+  if (ordering) {
+    // Every x86-TSO execution includes the SC ones, so TSO replaces SC for these scenarios.
+    const tso = explored.map((sc) => (areaById(sc.area).memoryModels.includes('tso') ? underTso(sc) : sc));
+    explored = tso.filter((sc, k) => tso.findIndex((x) => x.id === sc.id) === k);
+    notes.push(`explored under x86-TSO, since the patch ${ordering}`);
+  }
+  return { explored, notes };
+}
+
 function reviewOnePatch(patch: Patch, mapped: readonly MappedHunk[], edits: readonly ProgramEdit[], base: ProgramSet, scenarios: readonly Scenario[], runner: Runner): PatchReview {
   const notes: string[] = [];
   const findings: Finding[] = [];
@@ -537,17 +570,9 @@ function reviewOnePatch(patch: Patch, mapped: readonly MappedHunk[], edits: read
     // Per property: the scenarios with each verdict, keeping the shortest counterexample.
     const byProperty = new Map<string, { verdict: Verdict; scenario: Scenario; b: SimulationResult; a: SimulationResult; others: string[] }>();
     const changed = new Set(edits.map((e) => e.program));
-    // A scenario runs a changed program after the patch only if it ran one before.
-    let affected = runner.running(scenarios, before.programs, changed);
-    if (affected.length < scenarios.length) notes.push(`${scenarios.length - affected.length} scenarios do not run the changed programs (${[...changed].join(', ')}) and were not explored`);
-    const ordering = orderingChange(edits);
-    if (ordering) {
-      // Every x86-TSO execution includes the SC ones, so TSO replaces SC for these scenarios.
-      const tso = affected.map((sc) => (areaById(sc.area).memoryModels.includes('tso') ? underTso(sc) : sc));
-      affected = tso.filter((sc, k) => tso.findIndex((x) => x.id === sc.id) === k);
-      notes.push(`explored under x86-TSO, since the patch ${ordering}`);
-    }
-    for (const scenario of affected) {
+    const { explored, notes: why } = scenariosToExplore(scenarios, before.programs, edits, runner);
+    notes.push(...why);
+    for (const scenario of explored) {
       const b = runner.run(scenario, before.programs);
       const a = runner.run(scenario, after.programs);
       countersBefore.push(b.counters);
