@@ -236,36 +236,46 @@ function atomOf(text: string, program: string): CExpr {
   return { k: 'unknown', text };
 }
 
+/**
+ * Deeper nesting of `!`, parentheses, `likely()` and `unlikely()` in one condition than kernel
+ * code has: such a condition is read as one the model does not know, instead of recursing
+ * without bound (46,407 `!` in a row overflowed the stack: fuzz seed 23, case 68300).
+ */
+export const MAX_CONDITION_NESTING = 64;
+
+const TOO_DEEP = Symbol('condition nested too deep');
+
 function parseCExpr(tokens: readonly CToken[], program: string): CExpr {
   let i = 0;
   const peek = () => tokens[i]?.text;
-  const or = (): CExpr => {
-    const es = [and()];
+  const or = (nest: number): CExpr => {
+    const es = [and(nest)];
     while (peek() === '||') {
       i++;
-      es.push(and());
+      es.push(and(nest));
     }
     return es.length === 1 ? es[0]! : { k: 'or', es };
   };
-  const and = (): CExpr => {
-    const es = [unary()];
+  const and = (nest: number): CExpr => {
+    const es = [unary(nest)];
     while (peek() === '&&') {
       i++;
-      es.push(unary());
+      es.push(unary(nest));
     }
     return es.length === 1 ? es[0]! : { k: 'and', es };
   };
-  const unary = (): CExpr => {
+  const unary = (nest: number): CExpr => {
+    if (nest > MAX_CONDITION_NESTING) throw TOO_DEEP;
     if (peek() === '!') {
       i++;
-      return { k: 'not', e: unary() };
+      return { k: 'not', e: unary(nest + 1) };
     }
     // likely(x) / unlikely(x) / (x) as a whole operand.
     const wrapped = (peek() === 'likely' || peek() === 'unlikely') && tokens[i + 1]?.text === '(' ? 1 : peek() === '(' ? 0 : -1;
     if (wrapped >= 0) {
       const save = i;
       i += wrapped + 1;
-      const inner = or();
+      const inner = or(nest + 1);
       if (peek() === ')') {
         i++;
         if (peek() === undefined || peek() === '&&' || peek() === '||' || peek() === ')') return inner;
@@ -286,7 +296,7 @@ function parseCExpr(tokens: readonly CToken[], program: string): CExpr {
     }
     return atomOf(compact(tokens.slice(start, i)), program);
   };
-  const e = or();
+  const e = or(0);
   return i < tokens.length ? { k: 'unknown', text: compact(tokens) } : e;
 }
 
@@ -368,7 +378,11 @@ function toCond(e: CExpr): Cond {
 }
 
 /** A condition as the model sees it: a Cond, a constant, or the text it could not read. */
-export type CondResult = { readonly kind: 'cond'; readonly cond: Cond } | { readonly kind: 'const'; readonly value: boolean } | { readonly kind: 'unknown'; readonly parts: readonly string[] };
+export type CondResult =
+  | { readonly kind: 'cond'; readonly cond: Cond }
+  | { readonly kind: 'const'; readonly value: boolean }
+  /** `why`, when the condition was not read at all. */
+  | { readonly kind: 'unknown'; readonly parts: readonly string[]; readonly why?: string };
 
 /**
  * `program` scopes the atoms of areas that own their programs (see RuleSet.owns) and lets area
@@ -376,7 +390,14 @@ export type CondResult = { readonly kind: 'cond'; readonly cond: Cond } | { read
  * some programs).
  */
 export function readCondition(tokens: readonly CToken[], program = ''): CondResult {
-  const e = renameAtom(simplify(parseCExpr(tokens, program)), 'requests_pending', 'kvm_request_pending');
+  let parsed: CExpr;
+  try {
+    parsed = parseCExpr(tokens, program);
+  } catch (x) {
+    if (x !== TOO_DEEP) throw x;
+    return { kind: 'unknown', parts: [], why: `a condition nested more than ${MAX_CONDITION_NESTING} deep, which no kernel condition is; not read` };
+  }
+  const e = renameAtom(simplify(parsed), 'requests_pending', 'kvm_request_pending');
   if (e.k === 'const') return { kind: 'const', value: e.v };
   const unknown = unknownsIn(e);
   if (unknown.length) return { kind: 'unknown', parts: unknown };
@@ -739,7 +760,7 @@ export function recognize(items: readonly Item[], program: string, labels: Reado
       // Steps the condition would decide: the model cannot run them. A body that only leaves the
       // function (an error path such as `if (unlikely(r)) goto out;`) is assumed not taken.
       const decides = [...thenTokens, ...elseTokens].some((t) => t.t === 'op' || t.t === 'if' || t.t === 'loop');
-      if (decides) out.blocked.push({ line: it.line, text: `if (${condText})` });
+      if (decides) out.blocked.push({ line: it.line, text: `if (${condText})`, ...(c.why ? { why: c.why } : {}) });
       else out.unmodelled.push({ line: it.line, text: `if (${condText})${[...thenTokens, ...elseTokens].some((t) => t.t === 'return') ? ' (an error path, assumed not taken)' : ''}` });
       return;
     }

@@ -84,7 +84,7 @@ async function main(): Promise<number> {
     const now = performance.now();
     if (!values.quiet && now - last > 10_000) {
       last = now;
-      process.stdout.write(`${i + 1} cases, ${((i + 1) / ((now - t0) / 1000)).toFixed(0)}/s, ${failures.length} failures, peak RSS ${mb(peakRss())}\n`);
+      process.stdout.write(`${i + 1 - from} cases, ${((i + 1 - from) / ((now - t0) / 1000)).toFixed(0)}/s, ${failures.length} failures, peak RSS ${mb(peakRss())}\n`);
     }
   }
   const seconds = (performance.now() - t0) / 1000;

@@ -6,6 +6,7 @@ import * as assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
 import { InputError } from '../../src/model/errors';
 import { MAX_FUNCTION_CHARS, MAX_FUNCTION_LINES, MAX_NESTING } from '../../src/mapping/map';
+import { MAX_CONDITION_NESTING } from '../../src/mapping/recognize';
 import { readPatches } from '../../src/patch';
 import { formatReviewText, reviewJson, reviewSarif } from '../../src/review/output';
 import { MAX_MODELLED_PATCHES, exitStatus, reviewPatchSet } from '../../src/review/review';
@@ -44,6 +45,22 @@ describe('fuzz regressions', () => {
     // Braceless control heads in a row recurse the same way.
     const ifs = reviewPatchSet(readPatches(x86Adding(['\t' + 'if (r) '.repeat(20_000) + 'local_irq_disable();'])), LIMITS);
     assert.match(ifs.patches[0]!.hunks[0]!.reason!, /nested more than/);
+  });
+
+  it(`a condition nested more than ${MAX_CONDITION_NESTING} deep is not read, instead of overflowing the stack (mapping/recognize.ts readCondition)`, function () {
+    // Found by a line of 46,407 "!" in 6.7-lvtpc-amd-no-mask (fuzz seed 23, case 68300).
+    this.timeout(60_000);
+    const ifNot = (n: number, open = '!') => `\tif (${open.repeat(n)}kvm_request_pending(vcpu)${open === '(' ? ')'.repeat(n) : ''})\n\t\tlocal_irq_disable();`;
+    for (const open of ['!', '(']) {
+      const deep = reviewPatchSet(readPatches(x86Adding([ifNot(50_000, open)])), LIMITS).patches[0]!.hunks[0]!;
+      assert.equal(deep.status, 'not-modelled');
+      assert.match(deep.reason!, new RegExp(`: a condition nested more than ${MAX_CONDITION_NESTING} deep, which no kernel condition is; not read$`));
+      assert.ok(deep.reason!.length < 2_000);
+      // At the bound, the condition is read.
+      const atBound = reviewPatchSet(readPatches(x86Adding([ifNot(MAX_CONDITION_NESTING, open)])), LIMITS).patches[0]!.hunks[0]!;
+      assert.doesNotMatch(atBound.reason ?? '', /nested more than/);
+      assert.notEqual(atBound.status, 'not-modelled', atBound.reason ?? '');
+    }
   });
 
   it('a hunk that duplicates a label is not modelled, with the reason, instead of failing the review (review/review.ts applicable)', () => {
