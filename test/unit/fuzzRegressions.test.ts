@@ -9,7 +9,7 @@ import { MAX_FUNCTION_CHARS, MAX_FUNCTION_LINES, MAX_NESTING } from '../../src/m
 import { MAX_CONDITION_NESTING } from '../../src/mapping/recognize';
 import { readPatches } from '../../src/patch';
 import { formatReviewText, reviewJson, reviewSarif } from '../../src/review/output';
-import { MAX_MODELLED_PATCHES, exitStatus, reviewPatchSet } from '../../src/review/review';
+import { MAX_HUNKS, MAX_MODELLED_PATCHES, exitStatus, reviewHunk, reviewPatchSet } from '../../src/review/review';
 import { fixture, formatPatch, render } from '../fixtures/fixtures';
 import { FixtureSpec } from '../fixtures/spec';
 
@@ -108,6 +108,23 @@ describe('fuzz regressions', () => {
       (e: unknown) => e instanceof InputError && /^129 patches of this document change functions the model covers; a review takes at most 128/.test(e.message),
     );
     assert.equal(explored, 0, 'refused before exploring anything');
+  });
+
+  it(`a document of more than ${MAX_HUNKS} hunks is refused at once, one at the cap is reviewed (review/review.ts)`, function () {
+    // Found by 27,535 hunks in 4 MB (fuzz seed 23, case 35805): mapped and rendered one by one,
+    // they held `check` for 1.27 s to say that none is modelled.
+    this.timeout(60_000);
+    const doc = (n: number) =>
+      ['--- a/drivers/misc/fuzz.c', '+++ b/drivers/misc/fuzz.c', ...Array.from({ length: n }, (_, k) => `@@ -${10 * k + 1},1 +${10 * k + 1},1 @@\n-\tfoo(${k});\n+\tbar(${k});`)].join('\n') + '\n';
+    const over = readPatches(doc(MAX_HUNKS + 1));
+    assert.throws(
+      () => reviewPatchSet(over, LIMITS),
+      (e: unknown) => e instanceof InputError && e.message === `${MAX_HUNKS + 1} hunks in this document; a review takes at most ${MAX_HUNKS}: review the series in parts`,
+    );
+    assert.throws(() => reviewHunk(over, 0, LIMITS), InputError);
+    const at = reviewPatchSet(readPatches(doc(MAX_HUNKS)), LIMITS);
+    assert.equal(at.patches[0]!.hunks.length, MAX_HUNKS);
+    assert.equal(at.summary.notModelled, MAX_HUNKS);
   });
 
   it('what a hunk does not model is quoted in short, however long the statements (mapping/map.ts quoted)', () => {
