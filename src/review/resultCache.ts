@@ -190,8 +190,11 @@ export function precompute(profile: Profile, scenarios: readonly Scenario[], sim
   for (const sc of scenarios) {
     if (!profile.areas.includes(sc.area)) continue;
     for (const s of areaById(sc.area).memoryModels.includes('tso') ? [sc, underTso(sc)] : [sc]) {
+      // A scenario defined under TSO is its own variant, and is listed in `scenarios` too.
+      const key = resultKey(profile, s, profile.programs);
+      if (Object.prototype.hasOwnProperty.call(results, key)) continue;
       const r = simulate(s);
-      if (r.stats.complete) results[resultKey(profile, s, profile.programs)] = r;
+      if (r.stats.complete) results[key] = r;
     }
   }
   return { schema: 1, fingerprint, profile: profile.id, results };
