@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { readPatches } from '../../src/patch';
 import { formatCheck } from '../../src/review/output';
-import { reviewPatchSet } from '../../src/review/review';
+import { MAX_HUNKS, reviewPatchSet } from '../../src/review/review';
 import { VERSION } from '../../src/version';
 import { PATCH_DIR, renderedFixtures } from '../fixtures/write';
 
@@ -128,22 +128,30 @@ describe('check (CLI)', () => {
       assert.ok(j.patches[0].hunks[0].notes.some((n: string) => /cut off/.test(n)));
     });
 
-    it('a 20 MB mbox of unrelated patches with one modelled patch is reviewed', () => {
+    it(`an mbox of ${MAX_HUNKS} hunks, one patch modelled and the others unrelated, is reviewed; a 20 MB one of 48,000 hunks is refused with the count`, () => {
       const unrelated = (k: number) =>
         `From 0000000000000000000000000000000000000000 Mon Sep 17 00:00:00 2001\nFrom: Someone <someone@example.org>\nDate: Tue, 14 Oct 2025 10:00:00 +0200\nSubject: [PATCH ${k}] docs: reword section ${k}\n\nReword.\n---\ndiff --git a/Documentation/virt/kvm/api.rst b/Documentation/virt/kvm/api.rst\n--- a/Documentation/virt/kvm/api.rst\n+++ b/Documentation/virt/kvm/api.rst\n@@ -${k},3 +${k},3 @@\n line one\n-line two\n+line 2\n line three\n-- \n2.51.0\n\n`;
-      const parts: string[] = [readFileSync(path.join(PATCH_DIR, 'upstream-drop-sync.patch'), 'utf8'), '\n'];
-      let size = parts[0]!.length;
-      for (let k = 1; size < 20 * 1024 * 1024; k++) {
-        const p = unrelated(k);
-        parts.push(p);
-        size += p.length;
-      }
+      const modelled = readFileSync(path.join(PATCH_DIR, 'upstream-drop-sync.patch'), 'utf8');
+      const own = readPatches(modelled).patches.reduce((n, p) => n + p.files.reduce((m, f) => m + f.hunks.length, 0), 0);
+      const parts: string[] = [modelled, '\n'];
+      for (let k = 1; k <= MAX_HUNKS - own; k++) parts.push(unrelated(k));
       const r = check('--json', file('big.mbox', parts.join('')));
       assert.equal(r.signal, null, 'did not finish');
       assert.equal(r.code, 1, r.err);
       const j = JSON.parse(r.out);
-      assert.ok(j.summary.notModelled > 1000);
+      assert.ok(j.summary.notModelled >= MAX_HUNKS - own, String(j.summary.notModelled));
       assert.equal(j.summary.introduced, 1);
+      // 20 MB of them: more hunks than a review takes, refused after reading, with one line.
+      let size = parts.reduce((n, p) => n + p.length, 0);
+      for (let k = MAX_HUNKS; size < 20 * 1024 * 1024; k++) {
+        const p = unrelated(k);
+        parts.push(p);
+        size += p.length;
+      }
+      const big = check('--json', file('big.mbox', parts.join('')));
+      assert.equal(big.code, 2, big.err);
+      assert.equal(big.out, '');
+      assert.match(big.err, /^kvm-race-lens: \d+ hunks in this document; a review takes at most 10000: review the series in parts\n$/);
     });
   });
 });
