@@ -99,20 +99,15 @@ class Emitter {
       }
       case 'at':
         throw new ModelError('unresolved program point in a built model');
-      case 'eq':
-      case 'ne': {
-        const [v, k] = e.a.k === 'var' && e.b.k === 'const' ? [e.a, e.b] : e.b.k === 'var' && e.a.k === 'const' ? [e.b, e.a] : [undefined, undefined];
-        if (v && k) {
-          const s = this.layout.slots[v.id]!;
-          c.push(e.k === 'eq' ? (dst ? D_EQ_C : S_EQ_C) : dst ? D_NE_C : S_NE_C, s.word, s.shift, s.mask, k.v);
-          return 1;
-        }
-        const da = this.expr(e.a, dst);
-        const db = this.expr(e.b, dst);
-        c.push(BINARY[e.k]);
-        return Math.max(da, db + 1);
-      }
       default: {
+        if (e.k === 'eq' || e.k === 'ne') {
+          const [v, k] = e.a.k === 'var' && e.b.k === 'const' ? [e.a, e.b] : e.b.k === 'var' && e.a.k === 'const' ? [e.b, e.a] : [undefined, undefined];
+          if (v && k) {
+            const s = this.layout.slots[v.id]!;
+            c.push(e.k === 'eq' ? (dst ? D_EQ_C : S_EQ_C) : dst ? D_NE_C : S_NE_C, s.word, s.shift, s.mask, k.v);
+            return 1;
+          }
+        }
         const da = this.expr(e.a, dst);
         const db = this.expr(e.b, dst);
         c.push(BINARY[e.k]);
