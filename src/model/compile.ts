@@ -48,6 +48,7 @@ export function layoutOf(vars: readonly VarDecl[]): Layout {
 }
 
 export type ExpandFn = (s: Uint32Array, d: Uint32Array, emit: (tid: number) => void) => void;
+export type ExpandActorFn = (actor: number, s: Uint32Array, d: Uint32Array, emit: (tid: number) => void) => void;
 export type BadFn = (s: Uint32Array) => number;
 
 export interface CompiledModel {
@@ -56,6 +57,8 @@ export interface CompiledModel {
   readonly init: Uint32Array;
   /** Writes every successor of `s` into `d` in turn and calls `emit` with the transition id. */
   readonly expand: ExpandFn;
+  /** `expand` restricted to one actor's transitions (for partial-order reduction, reduction.ts). */
+  readonly expandActor: ExpandActorFn;
   /** Bit i is set when property i is violated in `s`. */
   readonly bad: BadFn;
 }
@@ -155,22 +158,31 @@ export function compile(model: Model, options: CompileOptions = {}): CompiledMod
 
   if (model.properties.length > 30) throw new ModelError('at most 30 properties per model');
 
-  if (tier === 'generated') return { model, layout, init, expand: generatedExpand(model, layout, oob), bad: generatedBad(model, layout) };
+  if (tier === 'generated') return { model, layout, init, ...generatedExpand(model, layout, oob), bad: generatedBad(model, layout) };
   const interpreted = interpretedExpand(model, layout, oob);
   const interpretedBadFn = interpretedBad(model, layout);
-  if (tier === 'interpreted') return { model, layout, init, expand: interpreted, bad: interpretedBadFn };
+  if (tier === 'interpreted') return { model, layout, init, expand: interpreted.expand, expandActor: interpreted.expandActor, bad: interpretedBadFn };
+  // Both entry points count expansions towards the switch: a reduced exploration calls either.
   let calls = 0;
-  let generated: ExpandFn | undefined;
+  let generated: { expand: ExpandFn; expandActor: ExpandActorFn } | undefined;
   let badFn: BadFn = interpretedBadFn;
-  const expand: ExpandFn = (s, d, emit) => {
-    if (generated) return generated(s, d, emit);
+  const tick = () => {
     if (++calls === generateAfter) {
       generated = generatedExpand(model, layout, oob);
       badFn = generatedBad(model, layout);
     }
-    interpreted(s, d, emit);
   };
-  return { model, layout, init, expand, bad: (s) => badFn(s) };
+  const expand: ExpandFn = (s, d, emit) => {
+    if (generated) return generated.expand(s, d, emit);
+    tick();
+    interpreted.expand(s, d, emit);
+  };
+  const expandActor: ExpandActorFn = (a, s, d, emit) => {
+    if (generated) return generated.expandActor(a, s, d, emit);
+    tick();
+    interpreted.expandActor(a, s, d, emit);
+  };
+  return { model, layout, init, expand, expandActor, bad: (s) => badFn(s) };
 }
 
 /** Bit i set when property i's `bad` holds, as generated JavaScript. */
@@ -179,12 +191,15 @@ function generatedBad(model: Model, layout: Layout): BadFn {
   return new Function(`return function bad(s) { let r = 0;\n${body}\nreturn r; };`)() as BadFn;
 }
 
-/** The successor function as generated JavaScript: a switch per actor on its program counter. */
-function generatedExpand(model: Model, layout: Layout, oob: (tid: number, id: number, value: number) => never): ExpandFn {
+/**
+ * The successor function as generated JavaScript: a switch per actor on its program counter;
+ * `expandActor` is the same code behind a switch on the actor.
+ */
+function generatedExpand(model: Model, layout: Layout, oob: (tid: number, id: number, value: number) => never): { expand: ExpandFn; expandActor: ExpandActorFn } {
   const W = layout.words;
   const copy = Array.from({ length: W }, (_, i) => `d[${i}] = s[${i}];`).join(' ');
   // Successors, grouped by actor and program counter.
-  const parts: string[] = ['let v = 0; let pc = 0;'];
+  const perActor: string[] = [];
   for (const actor of model.actors) {
     const byPc = new Map<number, number[]>();
     for (const t of model.transitions) {
@@ -193,7 +208,11 @@ function generatedExpand(model: Model, layout: Layout, oob: (tid: number, id: nu
       list.push(t.id);
       byPc.set(t.from, list);
     }
-    if (byPc.size === 0) continue;
+    if (byPc.size === 0) {
+      perActor.push('');
+      continue;
+    }
+    const parts: string[] = [];
     parts.push(`pc = ${read(layout.slots[actor.pcVar]!, 's')};`);
     parts.push('switch (pc) {');
     for (const [pc, tids] of [...byPc.entries()].sort((a, b) => a[0] - b[0])) {
@@ -212,10 +231,12 @@ function generatedExpand(model: Model, layout: Layout, oob: (tid: number, id: nu
       parts.push('break;');
     }
     parts.push('}');
+    perActor.push(parts.join('\n'));
   }
-
-  return new Function('oob', `return function expand(s, d, emit) {\n${parts.join('\n')}\n};`)(oob) as ExpandFn;
-
+  const expand = `function expand(s, d, emit) {\nlet v = 0; let pc = 0;\n${perActor.join('\n')}\n}`;
+  const byActor = perActor.map((code, a) => `case ${a}: {\n${code}\nreturn;\n}`).join('\n');
+  const expandActor = `function expandActor(a, s, d, emit) {\nlet v = 0; let pc = 0;\nswitch (a) {\n${byActor}\n}\n}`;
+  return new Function('oob', `${expand}\n${expandActor}\nreturn { expand, expandActor };`)(oob) as { expand: ExpandFn; expandActor: ExpandActorFn };
 }
 
 /** Unpacks a packed state (at `offset` words into `arena`) into one number per variable. */

@@ -7,6 +7,7 @@
  * property ends a shortest counterexample.
  */
 import { CompiledModel, unpack } from './compile';
+import { reductionOf } from './reduction';
 import { StateStore } from './store';
 
 export interface CancelSignal {
@@ -25,6 +26,14 @@ export interface Limits {
   /** Keep the edges of the state graph (for counters); bounded by `maxEdges`. */
   readonly recordEdges?: boolean;
   readonly maxEdges?: number;
+  /**
+   * Expand, where reduction.ts proves it sound, one actor's invisible steps alone: fewer
+   * states, the same verdicts and counters, but not every interleaving, so the first violating
+   * state found is not always at the shortest depth.
+   */
+  readonly reduce?: boolean;
+  /** Stop, incomplete, once each of these properties has a violating state (to find shortest counterexamples). */
+  readonly untilViolated?: readonly string[];
 }
 
 export const DEFAULT_LIMITS = { maxStates: 2_000_000, maxMs: 20_000, maxEdges: 4_000_000 } as const;
@@ -37,7 +46,7 @@ export const DEFAULT_LIMITS = { maxStates: 2_000_000, maxMs: 20_000, maxEdges: 4
  */
 export const CHECK_EVERY = 256;
 
-export type StopReason = 'states' | 'time' | 'abort';
+export type StopReason = 'states' | 'time' | 'abort' | 'violations';
 
 export interface ExploreStats {
   readonly states: number;
@@ -50,6 +59,8 @@ export interface ExploreStats {
   readonly stoppedBy?: StopReason;
   /** Bytes held by the visited set when the run ended. */
   readonly bytes: number;
+  /** True when partial-order reduction expanded some states by one actor alone: `states` counts the reduced graph. */
+  readonly reduced?: boolean;
 }
 
 export type PropertyStatus = 'holds' | 'violated' | 'inconclusive';
@@ -119,6 +130,14 @@ export function explore(compiled: CompiledModel, limits: Limits = {}): Explorati
   const edges = limits.recordEdges ? new EdgeRecorder(limits.maxEdges ?? DEFAULT_LIMITS.maxEdges) : undefined;
   const firstBad: number[] = props.map(() => -1);
   let pendingBad = (1 << props.length) - 1;
+  // The properties whose violation ends the run early (none: run to the end).
+  let wanted = 0;
+  for (const id of limits.untilViolated ?? []) {
+    const i = props.findIndex((p) => p.id === id);
+    if (i >= 0) wanted |= 1 << i;
+  }
+  const reduction = limits.reduce ? reductionOf(compiled.model, compiled.layout) : undefined;
+  let reducedStates = 0;
 
   const started = now();
   const cur = new Uint32Array(W);
@@ -169,10 +188,25 @@ export function explore(compiled: CompiledModel, limits: Limits = {}): Explorati
     }
     expanding = head;
     store.load(head, cur);
-    compiled.expand(cur, next, emit);
+    if (reduction) {
+      // The first actor whose steps form an ample set and that has one enabled; else all.
+      const before = transitions;
+      let a = reduction.next(cur, -1);
+      while (a >= 0) {
+        compiled.expandActor(a, cur, next, emit);
+        if (transitions !== before) break;
+        a = reduction.next(cur, a);
+      }
+      if (a < 0) compiled.expand(cur, next, emit);
+      else reducedStates++;
+    } else compiled.expand(cur, next, emit);
     head++;
     if (overflow) {
       stoppedBy = 'states';
+      break;
+    }
+    if (wanted && (pendingBad & wanted) === 0) {
+      stoppedBy = 'violations';
       break;
     }
   }
@@ -190,6 +224,7 @@ export function explore(compiled: CompiledModel, limits: Limits = {}): Explorati
     complete,
     ...(stoppedBy ? { stoppedBy } : {}),
     bytes: store.bytes,
+    ...(reducedStates ? { reduced: true } : {}),
   };
   return {
     compiled,

@@ -241,7 +241,13 @@ export type OutOfRange = (tid: number, varId: number, value: number) => never;
  * The interpreted successor function of `model`: same contract as the generated `expand`
  * (writes each successor of `s` into `d` and calls `emit(tid)`).
  */
-export function interpretedExpand(model: Model, layout: Layout, oob: OutOfRange): (s: Uint32Array, d: Uint32Array, emit: (tid: number) => void) => void {
+export interface InterpretedExpand {
+  readonly expand: (s: Uint32Array, d: Uint32Array, emit: (tid: number) => void) => void;
+  /** The successors by one actor's transitions only. */
+  readonly expandActor: (a: number, s: Uint32Array, d: Uint32Array, emit: (tid: number) => void) => void;
+}
+
+export function interpretedExpand(model: Model, layout: Layout, oob: OutOfRange): InterpretedExpand {
   const W = layout.words;
   const em = new Emitter(layout);
   const T = model.transitions.length;
@@ -301,29 +307,33 @@ export function interpretedExpand(model: Model, layout: Layout, oob: OutOfRange)
   const rangeArr = Int32Array.from(ranges);
   const stack = new Int32Array(STACK + 1);
 
-  return function expand(s: Uint32Array, d: Uint32Array, emit: (tid: number) => void): void {
-    for (let a = 0; a < A; a++) {
-      const pc = (s[pcWord[a]!]! >>> pcShift[a]!) & pcMask[a]!;
-      const r = rangeBase[a]! + pc;
-      if (r >= rangeBase[a + 1]!) continue;
-      const hi = rangeArr[2 * r + 1]!;
-      for (let k = rangeArr[2 * r]!; k < hi; k++) {
-        const tid = orderArr[k]!;
-        if (evaluate(code, guard[tid]!, s, d, stack) === 0) continue;
-        for (let w = 0; w < W; w++) d[w] = s[w]!;
-        for (let e = effStart[tid]!, end = effStart[tid + 1]!; e < end; e++) {
-          const o = 6 * e;
-          const v = evaluate(code, effects[o]!, s, d, stack);
-          if (v < 0 || v > effects[o + 4]!) oob(tid, effects[o + 5]!, v);
-          const word = effects[o + 1]!;
-          const shift = effects[o + 2]!;
-          d[word] = ((d[word]! & ~(effects[o + 3]! << shift)) | (v << shift)) >>> 0;
-        }
-        const pw = pcWord[a]!;
-        d[pw] = ((d[pw]! & pcClear[a]!) | (to[tid]! << pcShift[a]!)) >>> 0;
-        emit(tid);
+  function expandActor(a: number, s: Uint32Array, d: Uint32Array, emit: (tid: number) => void): void {
+    const pc = (s[pcWord[a]!]! >>> pcShift[a]!) & pcMask[a]!;
+    const r = rangeBase[a]! + pc;
+    if (r >= rangeBase[a + 1]!) return;
+    const hi = rangeArr[2 * r + 1]!;
+    for (let k = rangeArr[2 * r]!; k < hi; k++) {
+      const tid = orderArr[k]!;
+      if (evaluate(code, guard[tid]!, s, d, stack) === 0) continue;
+      for (let w = 0; w < W; w++) d[w] = s[w]!;
+      for (let e = effStart[tid]!, end = effStart[tid + 1]!; e < end; e++) {
+        const o = 6 * e;
+        const v = evaluate(code, effects[o]!, s, d, stack);
+        if (v < 0 || v > effects[o + 4]!) oob(tid, effects[o + 5]!, v);
+        const word = effects[o + 1]!;
+        const shift = effects[o + 2]!;
+        d[word] = ((d[word]! & ~(effects[o + 3]! << shift)) | (v << shift)) >>> 0;
       }
+      const pw = pcWord[a]!;
+      d[pw] = ((d[pw]! & pcClear[a]!) | (to[tid]! << pcShift[a]!)) >>> 0;
+      emit(tid);
     }
+  }
+  return {
+    expand(s: Uint32Array, d: Uint32Array, emit: (tid: number) => void): void {
+      for (let a = 0; a < A; a++) expandActor(a, s, d, emit);
+    },
+    expandActor,
   };
 }
 

@@ -65,18 +65,28 @@ export function simulate(scenario: Scenario, profile: Profile, overrides: Readon
 
 /** `simulate` for a model already built from the scenario, the profile and the overrides. */
 export function simulateModel(model: Model, scenario: Scenario, profile: Profile, overrides: Readonly<Record<string, Program>>, limits: Limits = {}): SimulationResult {
-  const exploration = explore(compile(model), { recordEdges: true, maxEdges: COUNTER_EDGE_LIMIT, ...limits, maxStates: limits.maxStates ?? DEFAULT_LIMITS.maxStates });
+  const compiled = compile(model);
+  const reduce = limits.reduce ?? true;
+  const exploration = explore(compiled, { recordEdges: true, maxEdges: COUNTER_EDGE_LIMIT, ...limits, reduce, maxStates: limits.maxStates ?? DEFAULT_LIMITS.maxStates });
+  // A reduced graph keeps every verdict but not every interleaving: the shortest counterexample
+  // comes from an unreduced run that stops once it has found each violation.
+  const violated = exploration.outcomes.filter((o) => o.status === 'violated').map((o) => o.id);
+  const shortest = exploration.stats.reduced && violated.length ? explore(compiled, { ...limits, reduce: false, recordEdges: false, untilViolated: violated }) : exploration;
+  const notes: string[] = [];
   const properties = exploration.outcomes.map((o): PropertyResult => {
     if (o.status !== 'violated' || o.stateIndex === undefined) return { property: o.id, status: o.status };
+    const found = shortest.outcomes.find((x) => x.id === o.id);
+    // Stopped by the limits before it got there: the reduced graph's counterexample is still an execution.
+    const [from, index] = found?.status === 'violated' && found.stateIndex !== undefined ? [shortest, found.stateIndex] : [exploration, o.stateIndex];
+    if (from !== shortest) notes.push(`${o.id}: the counterexample comes from the reduced state graph and may not be the shortest (the unreduced search for it ${shortest.stats.stoppedBy === 'time' ? 'ran out of time' : 'stopped early'})`);
     return {
       property: o.id,
       status: o.status,
-      trace: traceTo(exploration, o.stateIndex),
-      countersAlongTrace: countersAlong(exploration, o.stateIndex),
+      trace: traceTo(from, index),
+      countersAlongTrace: countersAlong(from, index),
     };
   });
   const counters = maxCounters(exploration);
-  const notes: string[] = [];
   if (scenario.since && (profile.version[0] < scenario.since.version[0] || (profile.version[0] === scenario.since.version[0] && profile.version[1] < scenario.since.version[1]))) {
     notes.push(`${scenario.id} under ${profile.id}: ${scenario.since.why}`);
   }

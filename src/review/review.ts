@@ -324,7 +324,7 @@ function unexplorable(model: Model, scenario: Scenario, profile: Profile, e: Mod
 /** What an exploration covered, said where a verdict could not be reached. */
 function coverage(r: SimulationResult): string {
   const s = r.stats;
-  if (s.complete) return `was complete (${s.states} states)`;
+  if (s.complete) return `was complete (${s.states} states${s.reduced ? ' after partial-order reduction' : ''})`;
   if (s.stoppedBy === 'states') return `stopped at the state limit after ${s.states} states`;
   if (s.stoppedBy === 'time') return `stopped at the time limit after ${s.states} states`;
   const cannot = r.notes.find((n) => n.startsWith(CANNOT_RUN));

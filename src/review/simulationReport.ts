@@ -45,7 +45,8 @@ export function formatCounters(c: Readonly<Record<string, number | null>>): stri
 export function formatStats(r: SimulationResult): string {
   const s = r.stats;
   const how = s.complete ? 'complete' : `stopped by the ${s.stoppedBy === 'states' ? 'state limit' : s.stoppedBy === 'time' ? 'time limit' : 'cancel'}: only what was reached is covered`;
-  return `explored ${s.states.toLocaleString('en-US')} states, ${s.transitions.toLocaleString('en-US')} transitions, depth ${s.depth}, in ${s.ms} ms (${how})`;
+  const reduced = s.reduced ? ', after partial-order reduction' : '';
+  return `explored ${s.states.toLocaleString('en-US')} states, ${s.transitions.toLocaleString('en-US')} transitions, depth ${s.depth}, in ${s.ms} ms (${how}${reduced})`;
 }
 
 /** A numbered step list; `indent` prefixes every line. */

@@ -61,7 +61,7 @@ function uneditedResult(v: ProgramVariant): SimulationResult {
   const key = `${v.scenario.id}@${v.profile.id}`;
   let r = unedited.get(key);
   if (!r) {
-    r = simulateModel(buildModel(v.scenario, v.profile), v.scenario, v.profile, {}, { maxMs: Infinity });
+    r = simulateModel(buildModel(v.scenario, v.profile), v.scenario, v.profile, {}, { maxMs: Infinity, reduce: false });
     unedited.set(key, r);
   }
   return r;
@@ -79,7 +79,7 @@ export async function checkVariant(v: ProgramVariant): Promise<VariantOutcome> {
   let result: SimulationResult;
   try {
     // No time limit: the verdicts must not depend on the machine's speed.
-    result = simulateModel(model, v.scenario, v.profile, v.overrides, { maxStates: TOO_LARGE, maxMs: Infinity });
+    result = simulateModel(model, v.scenario, v.profile, v.overrides, { maxStates: TOO_LARGE, maxMs: Infinity, reduce: false });
   } catch (e) {
     if (e instanceof OutOfRangeError) return { kind: 'out-of-range', reason: e.message, differences: await spinOutOfRangeDifferences(model, e.message, TOO_LARGE) };
     // Any other ModelError is the compiler refusing the model (a variable too wide): unbuilt.
