@@ -7,7 +7,7 @@
  * property ends a shortest counterexample.
  */
 import { CompiledModel, unpack } from './compile';
-import { reductionOf } from './reduction';
+import { Reduction, reductionOf } from './reduction';
 import { StateStore } from './store';
 
 export interface CancelSignal {
@@ -29,12 +29,26 @@ export interface Limits {
   /**
    * Expand, where reduction.ts proves it sound, one actor's invisible steps alone: fewer
    * states, the same verdicts and counters, but not every interleaving, so the first violating
-   * state found is not always at the shortest depth.
+   * state found is not always at the shortest depth. Only after `reduceAfter` expansions.
    */
   readonly reduce?: boolean;
+  /** Expansions before reduction starts (default `REDUCE_AFTER`). */
+  readonly reduceAfter?: number;
   /** Stop, incomplete, once each of these properties has a violating state (to find shortest counterexamples). */
   readonly untilViolated?: readonly string[];
 }
+
+/**
+ * Partial-order reduction starts after this many expansions, and stays on only if, over the
+ * next `REDUCE_WINDOW` expansions, at least one in `REDUCE_WORTH` was reduced. Most models a
+ * review explores finish before it starts, and most of the posted-interrupt ones have no state
+ * an actor can leave alone: the analysis and the per-state test would only cost. Which states
+ * are reduced changes no verdict: any mix of reduced and fully expanded states meets the
+ * conditions of reduction.ts, which are checked state by state.
+ */
+export const REDUCE_AFTER = 4096;
+export const REDUCE_WINDOW = 4096;
+const REDUCE_WORTH = 4;
 
 export const DEFAULT_LIMITS = { maxStates: 2_000_000, maxMs: 20_000, maxEdges: 4_000_000 } as const;
 
@@ -136,7 +150,8 @@ export function explore(compiled: CompiledModel, limits: Limits = {}): Explorati
     const i = props.findIndex((p) => p.id === id);
     if (i >= 0) wanted |= 1 << i;
   }
-  const reduction = limits.reduce ? reductionOf(compiled.model, compiled.layout) : undefined;
+  const reduceAfter = limits.reduce ? (limits.reduceAfter ?? REDUCE_AFTER) : Infinity;
+  let reduction: Reduction | undefined;
   let reducedStates = 0;
 
   const started = now();
@@ -188,6 +203,8 @@ export function explore(compiled: CompiledModel, limits: Limits = {}): Explorati
     }
     expanding = head;
     store.load(head, cur);
+    if (head === reduceAfter) reduction = reductionOf(compiled.model, compiled.layout);
+    else if (reduction && head === reduceAfter + REDUCE_WINDOW && reducedStates * REDUCE_WORTH < REDUCE_WINDOW) reduction = undefined;
     if (reduction) {
       // The first actor whose steps form an ample set and that has one enabled; else all.
       const before = transitions;

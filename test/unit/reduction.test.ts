@@ -79,22 +79,22 @@ const randomModel: fc.Arbitrary<Model> = fc
     programs: [],
   }));
 
-/** The reduced and the unreduced run of `model`, with what a review takes from each. */
-function bothWays(model: Model) {
+/** The reduced and the unreduced run of `model`; reduction from the `after`-th expansion on (a mix of full and reduced expansions is sound too). */
+function bothWays(model: Model, after = 0) {
   const compiled = compile(model);
   const full = explore(compiled, { recordEdges: true });
-  const reduced = explore(compiled, { recordEdges: true, reduce: true });
+  const reduced = explore(compiled, { recordEdges: true, reduce: true, reduceAfter: after });
   return { full, reduced };
 }
 
 describe('partial-order reduction', () => {
-  it('keeps the verdicts and the maximum counters of random models with local steps, with no more states', () => {
+  it('keeps the verdicts and the maximum counters of random models with local steps, with no more states, whenever it starts', () => {
     let fewer = 0;
     let runs = 0;
     fc.assert(
-      fc.property(randomModel, (model) => {
+      fc.property(randomModel, fc.constantFrom(0, 0, 1, 3), (model, after) => {
         runs++;
-        const { full, reduced } = bothWays(model);
+        const { full, reduced } = bothWays(model, after);
         assert.deepEqual(
           reduced.outcomes.map((o) => o.status),
           full.outcomes.map((o) => o.status),
@@ -106,7 +106,7 @@ describe('partial-order reduction', () => {
       { seed: 20261121, numRuns: 1500 },
     );
     // Not a vacuous check: a good share of the models really were reduced.
-    assert.ok(fewer > runs / 10, `only ${fewer} of ${runs} random models were reduced`);
+    assert.ok(fewer > runs / 20, `only ${fewer} of ${runs} random models were reduced`);
   });
 
   it('finds nothing to reduce when a property reads the local, another actor reads it, or the local steps loop', () => {
@@ -164,7 +164,8 @@ describe('partial-order reduction', () => {
         },
       });
     }
-    assert.ok(reducedModels > 50, `${reducedModels} models reduced`);
+    // Reduction starts only in large explorations (REDUCE_AFTER): the IPIv ones at least.
+    assert.ok(reducedModels >= 4, `${reducedModels} models reduced`);
     assert.ok(statesReduced < statesFull, `${statesReduced} < ${statesFull}`);
   });
 });
