@@ -4,7 +4,7 @@
 // browser). Type-checking is `tsc` (npm run compile); esbuild only bundles.
 // Flags: --production (minify, no source maps), --watch.
 import * as esbuild from 'esbuild';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
@@ -40,7 +40,8 @@ const define = watch ? {} : { __KRL_MODEL_FINGERPRINT__: JSON.stringify(fingerpr
 const node = { ...base, platform: 'node', format: 'cjs', target: 'node20', external: ['vscode'], define };
 
 const targets = [
-  { ...node, entryPoints: ['src/cli.ts'], outfile: 'dist/cli.js' },
+  { ...node, entryPoints: ['src/cliLauncher.ts'], outfile: 'dist/cli.js' },
+  { ...node, entryPoints: ['src/cli.ts'], outfile: 'dist/cli-main.js' },
   { ...node, entryPoints: ['src/vscode/extension.ts'], outfile: 'dist/extension.js' },
   { ...node, entryPoints: ['src/vscode/worker.ts'], outfile: 'dist/worker.js' },
   { ...base, platform: 'browser', format: 'esm', target: 'es2022', entryPoints: ['src/webview/main.ts'], outfile: 'dist/webview.js' },
@@ -53,4 +54,11 @@ if (watch) {
   // Every profile's own programs, explored once here so that a review only explores its patch.
   rmSync('dist/baselines', { recursive: true, force: true });
   execFileSync(process.execPath, ['dist/cli.js', 'baselines', '--output', 'dist/baselines'], { stdio: 'inherit' });
+  // The CLI's V8 code cache (src/cliLauncher.ts), from a review of the bundled example.
+  rmSync('dist/cli-main.cache', { force: true });
+  const example = spawnSync(process.execPath, ['dist/cli.js', 'check', 'examples/0001-KVM-x86-disable-IRQs-after-syncing-PIR.patch', '--json'], {
+    env: { ...process.env, KRL_CODE_CACHE_OUT: 'dist/cli-main.cache' },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  if (example.status === null || example.status > 1) throw new Error(`the code-cache run of the example failed (${example.status ?? example.signal})`);
 }

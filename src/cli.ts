@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 /**
  * kvm-race-lens: the command line. No vscode here; the same core the extension uses.
  *

@@ -1,6 +1,9 @@
 /** The command line, run as a process from the built bundle (npm test builds it first). */
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 
 const CLI = path.resolve(__dirname, '../../../dist/cli.js');
@@ -62,5 +65,44 @@ describe('cli', () => {
       assert.equal(r.err.trim().split('\n').length, 1, r.err);
       assert.doesNotMatch(r.err, /at .*\.js:\d+/);
     }
+  });
+});
+
+describe('cli launcher (V8 code cache)', () => {
+  const DIST = path.dirname(CLI);
+  const EXAMPLE = path.resolve(DIST, '..', 'examples', '0001-KVM-x86-disable-IRQs-after-syncing-PIR.patch');
+  /** The launcher and the bundle in a directory of their own, with `cache` as the code cache (none: no file). */
+  function launcherWith(cache: Buffer | undefined) {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'krl-launcher-'));
+    for (const f of ['cli.js', 'cli-main.js']) copyFileSync(path.join(DIST, f), path.join(dir, f));
+    if (cache) writeFileSync(path.join(dir, 'cli-main.cache'), cache);
+    // No baselines next to this copy: both sides explore everything, so the outputs compare.
+    const r = spawnSync(process.execPath, [path.join(dir, 'cli.js'), 'check', EXAMPLE, '--json'], { encoding: 'utf8', timeout: 60_000 });
+    return { code: r.status, out: r.stdout, err: r.stderr };
+  }
+
+  it('the build writes a cache for the bundle it built: the digest of dist/cli-main.js, then V8 data', () => {
+    const cache = readFileSync(path.join(DIST, 'cli-main.cache'));
+    const digest = createHash('sha256').update(readFileSync(path.join(DIST, 'cli-main.js'), 'utf8')).digest();
+    assert.ok(cache.subarray(0, 32).equals(digest));
+    assert.ok(cache.length > 100_000, `${cache.length} bytes: the functions a review runs`);
+  });
+
+  it('gives the same review with the cache, without it, with a stale one and with garbage', () => {
+    const real = readFileSync(path.join(DIST, 'cli-main.cache'));
+    const runs = [
+      launcherWith(real),
+      launcherWith(undefined),
+      // Another bundle's cache: the digest differs, so it is not used.
+      launcherWith(Buffer.concat([Buffer.alloc(32, 7), real.subarray(32)])),
+      // The right digest over data V8 refuses: compiled as usual.
+      launcherWith(Buffer.concat([real.subarray(0, 32), Buffer.alloc(4096, 0x5a)])),
+    ];
+    for (const r of runs) {
+      assert.equal(r.code, runs[1]!.code, r.err);
+      assert.equal(r.err, '');
+      assert.equal(r.out.replace(/"ms": [\d.]+/g, '"ms": 0'), runs[1]!.out.replace(/"ms": [\d.]+/g, '"ms": 0'));
+    }
+    assert.match(runs[0]!.out, /"findings"/);
   });
 });
