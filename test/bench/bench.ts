@@ -94,12 +94,12 @@ if (want('fixtures')) {
     reviewPatchSet(readPatches(readFileSync(path.join(PATCHES, f))), {
       observe: (r) => {
         const s = r.result.stats;
-        rows.push([f.replace(/\.patch$/, ''), `${r.scenario.id}@${r.profile.id}`, fmt(s.states), fmt(s.transitions), fmt(s.ms, 1), fmt(s.ms ? (s.states / s.ms) * 1000 : 0)]);
-        out.push({ fixture: f, scenario: r.scenario.id, profile: r.profile.id, states: s.states, transitions: s.transitions, ms: s.ms });
+        rows.push([f.replace(/\.patch$/, ''), `${r.scenario.id}@${r.profile.id}`, fmt(s.states), fmt(s.transitions), fmt(s.ms, 1), fmt(s.ms ? (s.states / s.ms) * 1000 : 0), s.reduced ? 'yes' : '']);
+        out.push({ fixture: f, scenario: r.scenario.id, profile: r.profile.id, states: s.states, transitions: s.transitions, ms: s.ms, reduced: s.reduced === true });
       },
     });
   }
-  table("Explorations the fixture reviews run (baseline and patched programs)", ['fixture', 'scenario@profile', 'states', 'transitions', 'ms', 'states/s'], rows);
+  table("Explorations the fixture reviews run (baseline and patched programs; reduced: partial-order reduction ran, so states count the reduced graph)", ['fixture', 'scenario@profile', 'states', 'transitions', 'ms', 'states/s', 'reduced'], rows);
   results['fixtures'] = out;
 }
 
