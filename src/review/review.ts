@@ -669,7 +669,11 @@ function finding(
       runner.checkCancelled();
       const mine = edits.filter((e) => e.hunk === h);
       try {
-        const b = runner.run(f.scenario, programsFor(base, mine, 'base').programs);
+        const before = programsFor(base, mine, 'base').programs;
+        // A hunk that changes no program the scenario runs builds the baseline's model on its
+        // own, so it cannot reproduce a verdict: no need to explore it.
+        if (!runner.running([f.scenario], before, new Set(mine.map((e) => e.program))).length) return false;
+        const b = runner.run(f.scenario, before);
         const a = runner.run(f.scenario, programsFor(base, mine, 'patched').programs);
         return verdictOf(property(b, prop).status, property(a, prop).status) === f.verdict;
       } catch (e) {
