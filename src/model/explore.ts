@@ -32,23 +32,27 @@ export interface Limits {
    * state found is not always at the shortest depth. Only after `reduceAfter` expansions.
    */
   readonly reduce?: boolean;
-  /** Expansions before reduction starts (default `REDUCE_AFTER`). */
+  /** Expansions before reduction is tried (default `REDUCE_AFTER`). */
   readonly reduceAfter?: number;
+  /** Expansions of the trial that decides whether to reduce (default `REDUCE_WINDOW`; 0: reduce at once). */
+  readonly reduceWindow?: number;
   /** Stop, incomplete, once each of these properties has a violating state (to find shortest counterexamples). */
   readonly untilViolated?: readonly string[];
 }
 
 /**
- * Partial-order reduction starts after this many expansions, and stays on only if, over the
- * next `REDUCE_WINDOW` expansions, at least one in `REDUCE_WORTH` was reduced. Most models a
- * review explores finish before it starts, and most of the posted-interrupt ones have no state
- * an actor can leave alone: the analysis and the per-state test would only cost. Which states
- * are reduced changes no verdict: any mix of reduced and fully expanded states meets the
- * conditions of reduction.ts, which are checked state by state.
+ * Partial-order reduction is tried after this many expansions: over the next `REDUCE_WINDOW`,
+ * still expanding every state in full, the explorer counts the states it could have reduced,
+ * and reduces from then on only if that is at least one in `REDUCE_WORTH`. Most models a review
+ * explores finish before the trial, and in most of the posted-interrupt ones no actor can be
+ * left alone: the per-state test, and the unreduced search for the shortest counterexample
+ * (simulate.ts), would only cost. A model that is not reduced explores exactly as without the
+ * option. Which states are reduced changes no verdict: any mix of reduced and fully expanded
+ * states meets the conditions of reduction.ts, which are checked state by state.
  */
 export const REDUCE_AFTER = 4096;
 export const REDUCE_WINDOW = 4096;
-const REDUCE_WORTH = 4;
+const REDUCE_WORTH = 2;
 
 export const DEFAULT_LIMITS = { maxStates: 2_000_000, maxMs: 20_000, maxEdges: 4_000_000 } as const;
 
@@ -151,8 +155,17 @@ export function explore(compiled: CompiledModel, limits: Limits = {}): Explorati
     if (i >= 0) wanted |= 1 << i;
   }
   const reduceAfter = limits.reduce ? (limits.reduceAfter ?? REDUCE_AFTER) : Infinity;
+  const reduceFrom = reduceAfter + (limits.reduceWindow ?? REDUCE_WINDOW);
   let reduction: Reduction | undefined;
+  let reducing = false;
+  let reducible = 0;
   let reducedStates = 0;
+  // The trial's probe: successors by one actor, written to a scratch state and only counted.
+  const scratch = new Uint32Array(W);
+  let probed = 0;
+  const probe = () => {
+    probed++;
+  };
 
   const started = now();
   const cur = new Uint32Array(W);
@@ -204,19 +217,31 @@ export function explore(compiled: CompiledModel, limits: Limits = {}): Explorati
     expanding = head;
     store.load(head, cur);
     if (head === reduceAfter) reduction = reductionOf(compiled.model, compiled.layout);
-    else if (reduction && head === reduceAfter + REDUCE_WINDOW && reducedStates * REDUCE_WORTH < REDUCE_WINDOW) reduction = undefined;
-    if (reduction) {
-      // The first actor whose steps form an ample set and that has one enabled; else all.
+    if (reduction && head === reduceFrom) {
+      reducing = reducible * REDUCE_WORTH >= reduceFrom - reduceAfter;
+      if (!reducing) reduction = undefined;
+    }
+    if (reducing) {
+      // The first actor whose steps form an ample set and that has one enabled moves alone;
+      // with none, every actor moves.
       const before = transitions;
-      let a = reduction.next(cur, -1);
+      let a = reduction!.next(cur, -1);
       while (a >= 0) {
         compiled.expandActor(a, cur, next, emit);
         if (transitions !== before) break;
-        a = reduction.next(cur, a);
+        a = reduction!.next(cur, a);
       }
       if (a < 0) compiled.expand(cur, next, emit);
       else reducedStates++;
-    } else compiled.expand(cur, next, emit);
+    } else {
+      if (reduction) {
+        // The trial: would this state be reduced?
+        const before = probed;
+        for (let a = reduction.next(cur, -1); a >= 0 && probed === before; a = reduction.next(cur, a)) compiled.expandActor(a, cur, scratch, probe);
+        if (probed !== before) reducible++;
+      }
+      compiled.expand(cur, next, emit);
+    }
     head++;
     if (overflow) {
       stoppedBy = 'states';

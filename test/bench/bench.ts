@@ -9,6 +9,8 @@
  * - fixtures: every exploration the fixture reviews run (baseline and patched programs);
  * - latency: review of every fixture patch, as a cold CLI process (`check FILE --json`) and
  *   through the warm in-process API, median of several runs, and per modelled hunk;
+ * - reduction: the models the fixture reviews reduce, simulated with and without partial-order
+ *   reduction;
  * - scaling: the scaled scenarios (1-4 senders, 1-4 vectors, 1-3 vCPUs), each in its own
  *   process for an honest peak RSS, with how states and time grow;
  * - spin: the explorer beside SPIN (pan -O2 -DSAFETY -DNOREDUCE) on the same exported models:
@@ -23,7 +25,7 @@ import { explore } from '../../src/model/explore';
 import { PROFILES, UPSTREAM } from '../../src/model/profiles';
 import { ALL_STATES_CLAIM, toPromela } from '../../src/model/promela';
 import { SCENARIOS, scenarioById } from '../../src/model/scenarios';
-import { buildModel } from '../../src/model/simulate';
+import { buildModel, simulateModel } from '../../src/model/simulate';
 import { readPatches } from '../../src/patch';
 import { reviewPatchSet } from '../../src/review/review';
 import { bundledBaselines } from '../../src/review/resultCache';
@@ -142,6 +144,41 @@ if (want('latency')) {
   }
   table(`Review latency (median of ${runs}; warm: in-process after earlier reviews, with the bundled baselines)`, ['fixture', 'cold CLI ms', 'warm API ms', 'hunks', 'warm ms/hunk'], rows);
   results['latency'] = out;
+}
+
+// ------------------------------------------------------------------ partial-order reduction
+
+if (want('reduction')) {
+  // Every model the fixture reviews explore where reduction ran, explored again with and
+  // without it (median of 5 each): what it saves, and what finding the counterexample costs.
+  const rows: (string | number)[][] = [];
+  const out: unknown[] = [];
+  const seen = new Set<string>();
+  const runs = quick ? 3 : 5;
+  for (const f of patchFiles) {
+    reviewPatchSet(readPatches(readFileSync(path.join(PATCHES, f))), {
+      observe: ({ model, scenario, profile, result }) => {
+        if (!result.stats.reduced || seen.has(`${model.name}\u0000${result.stats.states}`)) return;
+        seen.add(`${model.name}\u0000${result.stats.states}`);
+        const time = (reduce: boolean) => {
+          const ms: number[] = [];
+          let states = 0;
+          for (let i = 0; i < runs; i++) {
+            const t = performance.now();
+            states = simulateModel(model, scenario, profile, {}, { reduce }).stats.states;
+            ms.push(performance.now() - t);
+          }
+          return { states, ms: median(ms) };
+        };
+        const full = time(false);
+        const reduced = time(true);
+        rows.push([model.name, fmt(full.states), fmt(reduced.states), fmt(full.ms, 1), fmt(reduced.ms, 1), fmt(full.ms / reduced.ms, 2)]);
+        out.push({ fixture: f, model: model.name, states: full.states, reducedStates: reduced.states, ms: full.ms, reducedMs: reduced.ms });
+      },
+    });
+  }
+  table(`Partial-order reduction (simulate: explore, counters, shortest counterexample; median of ${runs})`, ['model', 'states', 'reduced', 'ms', 'reduced ms', 'speed-up'], rows);
+  results['reduction'] = out;
 }
 
 // ------------------------------------------------------------------ scaling
