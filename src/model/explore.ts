@@ -50,8 +50,8 @@ export interface Limits {
  * option. Which states are reduced changes no verdict: any mix of reduced and fully expanded
  * states meets the conditions of reduction.ts, which are checked state by state.
  */
-export const REDUCE_AFTER = 4096;
-export const REDUCE_WINDOW = 4096;
+export const REDUCE_AFTER = 2048;
+export const REDUCE_WINDOW = 1024;
 const REDUCE_WORTH = 2;
 
 export const DEFAULT_LIMITS = { maxStates: 2_000_000, maxMs: 20_000, maxEdges: 4_000_000 } as const;
