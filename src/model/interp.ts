@@ -9,7 +9,7 @@
  * It computes exactly what the generated code computes, in the same order: actors in
  * declaration order, and an actor's transitions from its current program point in id order.
  */
-import { Expr, Model } from './ir';
+import { Expr, Model, fieldTest } from './ir';
 import { ModelError } from './errors';
 import { Layout } from './compile';
 
@@ -100,13 +100,11 @@ class Emitter {
       case 'at':
         throw new ModelError('unresolved program point in a built model');
       default: {
-        if (e.k === 'eq' || e.k === 'ne') {
-          const [v, k] = e.a.k === 'var' && e.b.k === 'const' ? [e.a, e.b] : e.b.k === 'var' && e.a.k === 'const' ? [e.b, e.a] : [undefined, undefined];
-          if (v && k) {
-            const s = this.layout.slots[v.id]!;
-            c.push(e.k === 'eq' ? (dst ? D_EQ_C : S_EQ_C) : dst ? D_NE_C : S_NE_C, s.word, s.shift, s.mask, k.v);
-            return 1;
-          }
+        const test = fieldTest(e);
+        if (test) {
+          const s = this.layout.slots[test.id]!;
+          c.push(e.k === 'eq' ? (dst ? D_EQ_C : S_EQ_C) : dst ? D_NE_C : S_NE_C, s.word, s.shift, s.mask, test.value);
+          return 1;
         }
         const da = this.expr(e.a, dst);
         const db = this.expr(e.b, dst);

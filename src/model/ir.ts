@@ -207,6 +207,14 @@ export function evaluate(e: Expr, values: ArrayLike<number>): number {
   }
 }
 
+/** A variable compared with a constant (`x == 3`, `3 != x`): the variable and the constant; else undefined. */
+export function fieldTest(e: Expr): { readonly id: number; readonly value: number } | undefined {
+  if (e.k !== 'eq' && e.k !== 'ne') return undefined;
+  if (e.a.k === 'var' && e.b.k === 'const') return { id: e.a.id, value: e.b.v };
+  if (e.b.k === 'var' && e.a.k === 'const') return { id: e.b.id, value: e.a.v };
+  return undefined;
+}
+
 /** Variable ids an expression reads. */
 export function readsOf(e: Expr, out: Set<number> = new Set()): Set<number> {
   switch (e.k) {

@@ -28,11 +28,15 @@
  * compares SPIN with an unreduced run, and test/unit/reduction.test.ts compares the reduced run
  * with the unreduced one (verdicts and counters) on every model the fixtures explore.
  */
-import { Expr, Model, readsOf } from './ir';
+import { Expr, Model, fieldTest, readsOf } from './ir';
 import { Layout } from './compile';
 
 export interface Reduction {
-  /** The next actor after `after` whose transitions at its program point in `s` may form an ample set; -1 when none. */
+  /**
+   * The next actor after `after` whose transitions at its program point in `s` may form an
+   * ample set; -1 when none. `after` = -1 starts on a state (it reads the program counters);
+   * later calls for the same state continue from the actor they were given.
+   */
   next(s: Uint32Array, after: number): number;
   /** How many (actor, program point) pairs may be expanded alone, for statistics and tests. */
   readonly candidates: number;
@@ -73,12 +77,12 @@ function pcObservations(model: Model): Map<number, Set<number> | 'all'> {
   const pcVars = new Set(model.actors.map((a) => a.pcVar));
   const seen = new Map<number, Set<number> | 'all'>();
   const visit = (e: Expr): void => {
-    if ((e.k === 'eq' || e.k === 'ne') && ((e.a.k === 'var' && e.b.k === 'const') || (e.b.k === 'var' && e.a.k === 'const'))) {
-      const [v, c] = e.a.k === 'var' ? [e.a.id, (e.b as { v: number }).v] : [(e.b as { id: number }).id, (e.a as { v: number }).v];
-      if (!pcVars.has(v)) return;
-      const cur = seen.get(v) ?? new Set<number>();
-      if (cur !== 'all') cur.add(c);
-      seen.set(v, cur);
+    const test = fieldTest(e);
+    if (test) {
+      if (!pcVars.has(test.id)) return;
+      const cur = seen.get(test.id) ?? new Set<number>();
+      if (cur !== 'all') cur.add(test.value);
+      seen.set(test.id, cur);
       return;
     }
     switch (e.k) {
@@ -222,7 +226,7 @@ export function reductionOf(model: Model, layout: Layout): Reduction | undefined
   return {
     candidates: candidates.length,
     next(s: Uint32Array, after: number): number {
-      for (let a = 0; a < A; a++) at[a] = pcBase[a]! + ((s[word[a]!]! >>> shift[a]!) & mask[a]!);
+      if (after < 0) for (let a = 0; a < A; a++) at[a] = pcBase[a]! + ((s[word[a]!]! >>> shift[a]!) & mask[a]!);
       next: for (let a = after + 1; a < A; a++) {
         const c = candidateOf[at[a]!]!;
         if (c < 0) continue;
