@@ -123,7 +123,7 @@ function run(argv: string[]): number {
       if (!MODEL_FINGERPRINT) throw new UsageError('baselines needs a bundle built by esbuild.mjs (it records the model fingerprint)');
       mkdirSync(values.output, { recursive: true });
       for (const profile of PROFILES) {
-        const file = precompute(profile, SCENARIOS, (s) => simulate(s, profile), MODEL_FINGERPRINT);
+        const file = precompute(profile, SCENARIOS, MODEL_FINGERPRINT);
         writeFileSync(path.join(values.output, `${profile.id}.json`), JSON.stringify(file));
       }
       return 0;

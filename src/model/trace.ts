@@ -3,7 +3,7 @@
  * state, each step told as actor, step and the fields it changed.
  */
 import { unpack } from './compile';
-import { evaluate, StepOrigin } from './ir';
+import { evaluate, Model, StepOrigin } from './ir';
 import { Exploration } from './explore';
 import { Program, ProgramSet, Step } from './program';
 
@@ -15,6 +15,8 @@ export interface TraceStep {
   readonly actor: string;
   readonly lane: string;
   readonly step: string;
+  /** Id of the model transition taken (see `withOriginsFrom`). */
+  readonly transition: number;
   readonly origin?: StepOrigin;
   /** Fields whose value differs from the previous state (program counters excluded). */
   readonly changed: Readonly<Record<string, FieldValue>>;
@@ -51,7 +53,8 @@ export function traceTo(exploration: Exploration, stateIndex: number): Trace {
   const states = path.map((i) => describeState(exploration, unpack(compiled.layout, store.arena, i * store.words)));
   const steps: TraceStep[] = [];
   for (let k = 1; k < path.length; k++) {
-    const t = model.transitions[store.via[path[k]!]!]!;
+    const tid = store.via[path[k]!]!;
+    const t = model.transitions[tid]!;
     const actor = model.actors[t.actor]!;
     const before = states[k - 1]!;
     const after = states[k]!;
@@ -62,6 +65,7 @@ export function traceTo(exploration: Exploration, stateIndex: number): Trace {
       actor: actor.name,
       lane: actor.lane,
       step: t.label,
+      transition: tid,
       ...(t.origin ? { origin: t.origin } : {}),
       changed,
       ...(t.events ? { events: t.events } : {}),
@@ -100,6 +104,22 @@ export function withLinesFrom(trace: Trace, programs: ProgramSet): Trace {
       const { line: _old, ...origin } = s.origin;
       const line = stepAt(programs[s.origin.program], s.origin.path)?.line;
       return { ...s, origin: line !== undefined ? { ...origin, line } : origin };
+    }),
+  };
+}
+
+/**
+ * The trace with each step's origin taken from `model`'s transition of the same id: a trace
+ * explored in a model that differs from `model` only in where its steps come from (see
+ * `behaviourOf`) then points at `model`'s programs.
+ */
+export function withOriginsFrom(trace: Trace, model: Model): Trace {
+  return {
+    ...trace,
+    steps: trace.steps.map((s) => {
+      const { origin: _old, ...rest } = s;
+      const origin = model.transitions[s.transition]!.origin;
+      return origin ? { ...rest, origin } : rest;
     }),
   };
 }

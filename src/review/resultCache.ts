@@ -3,8 +3,12 @@
  * programs) for every patch written against it.
  *
  * A result is keyed by everything it depends on: the profile, the scenario and its
- * configuration, the area's toggles, and every program of the set. It is only reused when it
- * is complete and within the caller's state limit; a partial or cancelled run is never kept.
+ * configuration, the area's toggles, and every program of the set (`resultKey`, known before
+ * the model is built). It is also found by its model (`modelKey`): a patched model that is the
+ * baseline's in all but where its steps come from (model/behaviour.ts) takes the baseline's
+ * result re-pointed at its own steps (`fromModel`) instead of being explored again. A result is
+ * only reused when it is complete and within the caller's state limit; a partial or cancelled
+ * run is never kept.
  *
  * Two stores implement `ResultCache`:
  * - `LruResultCache`, in memory, for a long-lived process (the extension's worker);
@@ -17,12 +21,14 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Scenario } from '../model/area';
+import { behaviourKey } from '../model/behaviour';
+import { Model } from '../model/ir';
 import { ProgramSet } from '../model/program';
 import { Profile } from '../model/profiles';
 import { areaById } from '../model/registry';
 import { underTso } from '../model/scenarioVariants';
-import { SimulationResult } from '../model/simulate';
-import { withLinesFrom } from '../model/trace';
+import { SimulationResult, buildModel, simulateModel } from '../model/simulate';
+import { withLinesFrom, withOriginsFrom } from '../model/trace';
 
 export interface ResultCache {
   get(key: string): SimulationResult | undefined;
@@ -49,6 +55,36 @@ export function resultKey(profile: Profile, scenario: Scenario, programs: Progra
     .update(programsHash(programs))
     .digest('hex');
   return `${profile.id}/${hash}`;
+}
+
+/**
+ * The key of a scenario's built model in `profile`: the same for two models that explore alike
+ * (model/behaviour.ts), whatever programs they were built from. It shares the store of
+ * `resultKey`s: the two kinds of key cannot collide.
+ */
+export function modelKey(profile: Profile, scenario: Scenario, model: Model): string {
+  const hash = createHash('sha256')
+    .update(profile.id)
+    .update('\u0000')
+    .update(scenario.id)
+    .update('\u0000')
+    .update(scenario.memory ?? 'sc')
+    .update('\u0000')
+    .update(behaviourKey(model))
+    .digest('hex');
+  return `${profile.id}/model/${hash}`;
+}
+
+/**
+ * A stored result of a model that explores like `model` (same `modelKey`), as `model`'s own:
+ * its traces' steps come from `model`'s transitions, and it runs `model`'s programs.
+ */
+export function fromModel(result: SimulationResult, model: Model): SimulationResult {
+  return {
+    ...result,
+    programs: model.programs,
+    properties: result.properties.map((p) => (p.trace ? { ...p, trace: withOriginsFrom(p.trace, model) } : p)),
+  };
 }
 
 /** The hash of a program set as the key sees it, computed once per set. */
@@ -115,7 +151,10 @@ export interface PrecomputedFile {
   /** Fingerprint of the model code that computed the results. */
   readonly fingerprint: string;
   readonly profile: string;
+  /** By `resultKey`. */
   readonly results: Readonly<Record<string, SimulationResult>>;
+  /** The `resultKey` of each result by its `modelKey`. */
+  readonly models: Readonly<Record<string, string>>;
 }
 
 /**
@@ -123,19 +162,20 @@ export interface PrecomputedFile {
  * returns the parsed file, or undefined when there is none).
  */
 export class PrecomputedBaselines implements ResultCache {
-  private readonly files = new Map<string, Readonly<Record<string, SimulationResult>> | null>();
+  private readonly files = new Map<string, Pick<PrecomputedFile, 'results' | 'models'> | null>();
   constructor(
     private readonly read: (profile: string) => unknown,
     private readonly fingerprint: string,
   ) {}
 
-  private resultsOf(profile: string): Readonly<Record<string, SimulationResult>> | null {
+  private fileOf(profile: string): Pick<PrecomputedFile, 'results' | 'models'> | null {
     let r = this.files.get(profile);
     if (r === undefined) {
       r = null;
       try {
         const f = this.read(profile) as Partial<PrecomputedFile> | undefined;
-        if (f && f.schema === 1 && f.fingerprint === this.fingerprint && f.profile === profile && typeof f.results === 'object' && f.results) r = f.results;
+        const isRecord = (x: unknown) => typeof x === 'object' && x !== null;
+        if (f && f.schema === 1 && f.fingerprint === this.fingerprint && f.profile === profile && isRecord(f.results) && isRecord(f.models)) r = { results: f.results!, models: f.models! };
       } catch {
         // An unreadable or malformed file is as good as none: the review explores instead.
       }
@@ -145,8 +185,11 @@ export class PrecomputedBaselines implements ResultCache {
   }
 
   get(key: string): SimulationResult | undefined {
-    const results = this.resultsOf(key.slice(0, key.indexOf('/')));
-    return results && Object.prototype.hasOwnProperty.call(results, key) ? results[key] : undefined;
+    const file = this.fileOf(key.slice(0, key.indexOf('/')));
+    if (!file) return undefined;
+    const own = (o: object, k: string) => Object.prototype.hasOwnProperty.call(o, k);
+    const resultKey = own(file.models, key) ? file.models[key]! : key;
+    return own(file.results, resultKey) ? file.results[resultKey] : undefined;
   }
 
   set(): void {
@@ -185,19 +228,23 @@ export function keptResults(baselines: ResultCache | undefined, recent = 256): R
  * variant where the area has one (a patch that moves a barrier is explored under TSO, and its
  * baseline is then the profile's programs under TSO): the file's results.
  */
-export function precompute(profile: Profile, scenarios: readonly Scenario[], simulate: (s: Scenario) => SimulationResult, fingerprint: string): PrecomputedFile {
+export function precompute(profile: Profile, scenarios: readonly Scenario[], fingerprint: string): PrecomputedFile {
   const results: Record<string, SimulationResult> = {};
+  const models: Record<string, string> = {};
   for (const sc of scenarios) {
     if (!profile.areas.includes(sc.area)) continue;
     for (const s of areaById(sc.area).memoryModels.includes('tso') ? [sc, underTso(sc)] : [sc]) {
       // A scenario defined under TSO is its own variant, and is listed in `scenarios` too.
       const key = resultKey(profile, s, profile.programs);
       if (Object.prototype.hasOwnProperty.call(results, key)) continue;
-      const r = simulate(s);
-      if (r.stats.complete) results[key] = r;
+      const model = buildModel(s, profile);
+      const result = simulateModel(model, s, profile, {});
+      if (!result.stats.complete) continue;
+      results[key] = result;
+      models[modelKey(profile, s, model)] = key;
     }
   }
-  return { schema: 1, fingerprint, profile: profile.id, results };
+  return { schema: 1, fingerprint, profile: profile.id, results, models };
 }
 
 /**

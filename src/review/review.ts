@@ -24,7 +24,7 @@ import { Model } from '../model/ir';
 import { HunkChange, HunkStatus, MappedHunk, ProgramEdit, applyEdits, mapHunk, touchesModelledFunction } from '../mapping/map';
 import { Hunk, Patch, PatchSet } from '../patch';
 import { CounterexampleStep, counterexampleOf } from './simulationReport';
-import { ResultCache, fromCache, programsHash, resultKey, reusable } from './resultCache';
+import { ResultCache, fromCache, fromModel, modelKey, programsHash, resultKey, reusable } from './resultCache';
 
 export type Verdict = 'introduced' | 'fixed' | 'still-violated' | 'inconclusive';
 
@@ -43,6 +43,11 @@ export interface ReviewOptions {
   readonly observe?: (run: ObservedRun) => void;
   /** Results kept across reviews (see resultCache.ts); complete results only. */
   readonly cache?: ResultCache;
+  /**
+   * Whether a model that explores like one already explored takes that result instead of being
+   * explored (model/behaviour.ts; default true). Tests turn it off to check the two agree.
+   */
+  readonly matchModels?: boolean;
 }
 
 /** One exploration a review ran: a scenario under a profile's programs, and its result. */
@@ -256,27 +261,47 @@ class Runner {
     if (!r) {
       cancelled(this.opts.signal);
       const model = this.model(key, scenario, programs);
-      try {
-        r = simulateModel(model, scenario, this.profile, {}, {
-          ...(this.opts.maxStates ? { maxStates: this.opts.maxStates } : {}),
-          ...(this.opts.timeoutMs ? { maxMs: this.opts.timeoutMs } : {}),
-          ...(this.opts.signal ? { signal: this.opts.signal } : {}),
-          ...(this.opts.now ? { now: this.opts.now } : {}),
-        });
-      } catch (e) {
-        // The programs drive the model outside what it represents (a patch that decrements a
-        // counter twice takes it below zero): no verdict either way, and the reason says why.
-        if (!(e instanceof ModelError)) throw e;
-        r = unexplorable(model, scenario, this.profile, e);
+      // A model that explores like one already explored (the baseline's, when the patch only
+      // changes what this scenario's area does not run) takes that result.
+      const byModel = this.opts.matchModels === false ? undefined : modelKey(this.profile, scenario, model);
+      const same = byModel === undefined ? undefined : this.stored(byModel);
+      if (same) r = fromModel(same, model);
+      else {
+        r = this.explore(model, scenario);
+        if (byModel !== undefined && r.stats.complete) this.keep(byModel, programs, r);
+        this.opts.observe?.({ scenario, profile: this.profile, programs, model, result: r });
       }
-      // A cancelled exploration is no verdict, not even an inconclusive one: the review stops.
-      if (r.stats.stoppedBy === 'abort') throw new CancelledError();
-      this.results.set(key, r);
-      if (r.stats.complete) this.opts.cache?.set(key, r);
-      this.opts.observe?.({ scenario, profile: this.profile, programs, model, result: r });
+      this.keep(key, programs, r);
     }
     // The trace points at these programs' patch lines.
     return fromCache(r, programs);
+  }
+
+  private explore(model: Model, scenario: Scenario): SimulationResult {
+    let r: SimulationResult;
+    try {
+      r = simulateModel(model, scenario, this.profile, {}, {
+        ...(this.opts.maxStates ? { maxStates: this.opts.maxStates } : {}),
+        ...(this.opts.timeoutMs ? { maxMs: this.opts.timeoutMs } : {}),
+        ...(this.opts.signal ? { signal: this.opts.signal } : {}),
+        ...(this.opts.now ? { now: this.opts.now } : {}),
+      });
+    } catch (e) {
+      // The programs drive the model outside what it represents (a patch that decrements a
+      // counter twice takes it below zero): no verdict either way, and the reason says why.
+      if (!(e instanceof ModelError)) throw e;
+      r = unexplorable(model, scenario, this.profile, e);
+    }
+    // A cancelled exploration is no verdict, not even an inconclusive one: the review stops.
+    if (r.stats.stoppedBy === 'abort') throw new CancelledError();
+    return r;
+  }
+
+  /** Keeps `r` under `key` for the rest of the review (with `programs`' set, for `keepOnly`), and across reviews when complete. */
+  private keep(key: string, programs: ProgramSet, r: SimulationResult): void {
+    this.results.set(key, r);
+    if (!this.owners.has(key)) this.owners.set(key, programsHash(programs));
+    if (r.stats.complete) this.opts.cache?.set(key, r);
   }
 }
 

@@ -18,7 +18,7 @@ import { performance } from 'node:perf_hooks';
 import { DEFAULT_LIMITS } from '../../src/model/explore';
 import { profileByVersion } from '../../src/model/profiles';
 import { SCENARIOS } from '../../src/model/scenarios';
-import { SimulationResult, simulate } from '../../src/model/simulate';
+import { SimulationResult } from '../../src/model/simulate';
 import { ReviewedFile, formatCheck } from '../../src/review/output';
 import { PrecomputedBaselines, ResultCache, keptResults, precompute } from '../../src/review/resultCache';
 import type { Review } from '../../src/review/review';
@@ -98,7 +98,7 @@ class Counted implements ResultCache {
 function baselinesHere(): PrecomputedBaselines {
   return new PrecomputedBaselines((id) => {
     const profile = profileByVersion(id);
-    return JSON.parse(JSON.stringify(precompute(profile, SCENARIOS, (s) => simulate(s, profile), 'determinism'))) as unknown;
+    return JSON.parse(JSON.stringify(precompute(profile, SCENARIOS, 'determinism'))) as unknown;
   }, 'determinism');
 }
 
