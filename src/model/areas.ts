@@ -37,7 +37,9 @@ export const AREA_OPS: Readonly<Record<Area, readonly string[]>> = {
   ipiv: [],
 };
 
+const AREA_OF_OP = new Map((Object.keys(AREA_OPS) as Area[]).flatMap((a) => AREA_OPS[a].map((op) => [op, a] as const)));
+
 /** The area whose step `op` is, or undefined. */
 export function areaOfOp(op: string): Area | undefined {
-  return (Object.keys(AREA_OPS) as Area[]).find((a) => AREA_OPS[a].includes(op));
+  return AREA_OF_OP.get(op);
 }

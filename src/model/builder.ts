@@ -6,7 +6,7 @@
  * their entry to their exit instead of costing a transition. Aliases are resolved and the
  * program counters renumbered densely when the model is built.
  */
-import { Assign, DerivedField, Expr, Model, Property, StepOrigin, Transition, VarDecl, VarKind, eq, lit, mapExpr, ref } from './ir';
+import { Assign, DerivedField, Expr, Model, Property, StepOrigin, Transition, VarDecl, VarKind, eq, lit, mapChildren, ref } from './ir';
 import { ModelError } from './errors';
 
 export interface TransitionSpec {
@@ -165,8 +165,11 @@ export class ModelBuilder {
       if (entry < 0) throw new ModelError(`actor ${b.name} has no start`);
       return b.resolve(entry);
     });
-    const resolve = (e: Expr): Expr =>
-      mapExpr(e, (x) => (x.k === 'at' ? eq(ref(this.actors[x.actor]!.b.pcVar), lit(maps[x.actor]!.map(x.pc))) : x));
+    // Rewrites `at` nodes; a node with none inside is kept as it is.
+    const resolve = (e: Expr): Expr => {
+      if (e.k === 'const' || e.k === 'var') return e;
+      return e.k === 'at' ? eq(ref(this.actors[e.actor]!.b.pcVar), lit(maps[e.actor]!.map(e.pc))) : mapChildren(e, resolve);
+    };
     const actors = this.actors.map(({ b, entry }, k) => {
       const { map, labels } = maps[k]!;
       vars[b.pcVar] = { ...vars[b.pcVar]!, max: Math.max(1, labels.length - 1), init: map(entry) };

@@ -124,8 +124,15 @@ function genEffects(model: Model, layout: Layout, tid: number): string {
   return lines.join('\n');
 }
 
-/** Expansions after which a model's successor function is generated as JavaScript. */
-export const GENERATE_AFTER = 20_000;
+/**
+ * Expansions after which a model's successor function is generated as JavaScript. V8 compiles
+ * each generated function afresh, and that compilation costs more than it saves below about
+ * a million states (2026-11-21, models built afresh as a review builds them: ipiv-cap-resize
+ * under a pre-create patch, 71,781 states, interpreted 49-107 ms, generated 89-164 ms;
+ * scale-3-1-1, 544,302 states, 1,281-1,356 ms against 1,299-1,465 ms; scale-4-1-1, 1,991,626
+ * states, 5.6-6.7 s against 5.1-5.4 s).
+ */
+export const GENERATE_AFTER = 1_000_000;
 
 export type Tier = 'auto' | 'interpreted' | 'generated';
 

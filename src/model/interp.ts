@@ -1,10 +1,10 @@
 /**
  * A bytecode interpreter for a model's successor function: the first tier of `compile.ts`.
  *
- * Generated JavaScript (the second tier) is the fastest way to expand a large model, but V8
- * compiles each generated function afresh, and a review explores dozens of small models that
- * finish before their generated code is ever optimised. This interpreter is one function for
- * every model: V8 optimises it once per process, and a small model runs at its full speed.
+ * Generated JavaScript (the second tier) expands a model of millions of states a little faster,
+ * but V8 compiles each generated function afresh, and a review explores dozens of models that
+ * finish before their generated code would pay for its compilation (see `GENERATE_AFTER`). This
+ * interpreter is one function for every model: V8 optimises it once per process.
  *
  * It computes exactly what the generated code computes, in the same order: actors in
  * declaration order, and an actor's transitions from its current program point in id order.

@@ -243,36 +243,46 @@ export function readsOf(e: Expr, out: Set<number> = new Set()): Set<number> {
   return out;
 }
 
-/** Rewrites every node bottom-up with `f` (used to resolve program points). */
+/** Rewrites every node bottom-up with `f`. */
 export function mapExpr(e: Expr, f: (e: Expr) => Expr): Expr {
-  // A node whose children are unchanged is passed to `f` as it is, so a map that changes
-  // nothing allocates nothing.
+  return f(mapChildren(e, (x) => mapExpr(x, f)));
+}
+
+/**
+ * `e` with each direct child replaced by `g` of it; `e` itself when `g` changes none, so a
+ * rewrite that changes nothing allocates nothing.
+ */
+export function mapChildren(e: Expr, g: (e: Expr) => Expr): Expr {
   switch (e.k) {
     case 'const':
     case 'var':
     case 'at':
-      return f(e);
+      return e;
     case 'not': {
-      const x = mapExpr(e.e, f);
-      return f(x === e.e ? e : { k: 'not', e: x });
+      const x = g(e.e);
+      return x === e.e ? e : { k: 'not', e: x };
     }
     case 'and':
     case 'or': {
       let es: Expr[] | undefined;
-      e.es.forEach((x, i) => {
-        const y = mapExpr(x, f);
+      for (let i = 0; i < e.es.length; i++) {
+        const x = e.es[i]!;
+        const y = g(x);
         if (y !== x && !es) es = e.es.slice(0, i);
         es?.push(y);
-      });
-      return f(es ? { k: e.k, es } : e);
+      }
+      return es ? { k: e.k, es } : e;
     }
     case 'ite': {
-      const [c, t, x] = [mapExpr(e.c, f), mapExpr(e.t, f), mapExpr(e.e, f)];
-      return f(c === e.c && t === e.t && x === e.e ? e : { k: 'ite', c, t, e: x });
+      const c = g(e.c);
+      const t = g(e.t);
+      const x = g(e.e);
+      return c === e.c && t === e.t && x === e.e ? e : { k: 'ite', c, t, e: x };
     }
     default: {
-      const [a, b] = [mapExpr(e.a, f), mapExpr(e.b, f)];
-      return f(a === e.a && b === e.b ? e : { k: e.k, a, b });
+      const a = g(e.a);
+      const b = g(e.b);
+      return a === e.a && b === e.b ? e : { k: e.k, a, b };
     }
   }
 }

@@ -45,7 +45,7 @@ export function programsWith(profile: Profile, overrides: Readonly<Record<string
   for (const name of Object.keys(overrides)) {
     if (!(name in profile.programs)) throw new ModelError(`--set ${name}: the ${profile.id} profile has no program of that name`);
   }
-  return { ...profile.programs, ...overrides };
+  return Object.keys(overrides).length ? { ...profile.programs, ...overrides } : profile.programs;
 }
 
 /** The model of a scenario, built by its area. */

@@ -23,7 +23,7 @@ import * as path from 'node:path';
 import { Scenario } from '../model/area';
 import { behaviourKey } from '../model/behaviour';
 import { Model } from '../model/ir';
-import { ProgramSet } from '../model/program';
+import { Program, ProgramSet } from '../model/program';
 import { Profile } from '../model/profiles';
 import { areaById } from '../model/registry';
 import { underTso } from '../model/scenarioVariants';
@@ -87,27 +87,42 @@ export function fromModel(result: SimulationResult, model: Model): SimulationRes
   };
 }
 
-/** The hash of a program set as the key sees it, computed once per set. */
+/**
+ * The hash of a program set as the key sees it, computed once per set from the hash of each
+ * program, computed once per program: the sets of a review share every program a patch leaves
+ * alone.
+ */
 const hashes = new WeakMap<ProgramSet, string>();
 export function programsHash(programs: ProgramSet): string {
   let h = hashes.get(programs);
   if (!h) {
-    h = createHash('sha256')
-      .update(JSON.stringify(canonical(programs), (k: string, v: unknown) => (k === 'line' ? undefined : v)))
-      .digest('hex');
+    const hash = createHash('sha256');
+    for (const name of Object.keys(programs).sort()) hash.update(`${JSON.stringify(name)}:${programHash(programs[name])}\n`);
+    h = hash.digest('hex');
     hashes.set(programs, h);
   }
   return h;
 }
 
+const programHashes = new WeakMap<Program, string>();
+function programHash(program: Program | undefined): string {
+  if (!program) return '-';
+  let h = programHashes.get(program);
+  if (!h) {
+    h = createHash('sha256')
+      .update(JSON.stringify(canonical(program), (k: string, v: unknown) => (k === 'line' ? undefined : v)))
+      .digest('hex');
+    programHashes.set(program, h);
+  }
+  return h;
+}
+
 /**
- * Programs as the key sees them: a `return` that ends a program is dropped (it compiles to no
- * step, so the explored model is the same), as a mapped `break` out of a switch case leaves one.
+ * A program as the key sees it: a `return` that ends it is dropped (it compiles to no step, so
+ * the explored model is the same), as a mapped `break` out of a switch case leaves one.
  */
-function canonical(programs: ProgramSet): ProgramSet {
-  const out: Record<string, ProgramSet[string]> = {};
-  for (const [name, p] of Object.entries(programs)) out[name] = p && p.length && p[p.length - 1]!.k === 'return' ? p.slice(0, -1) : p;
-  return out;
+function canonical(program: Program): Program {
+  return program.length && program[program.length - 1]!.k === 'return' ? program.slice(0, -1) : program;
 }
 
 /** A stored result, its traces pointing at the lines of `programs`. */

@@ -8,7 +8,7 @@
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { CompiledModel, GENERATE_AFTER, compile } from '../../src/model/compile';
+import { CompiledModel, compile } from '../../src/model/compile';
 import { CHECK_EVERY, DEFAULT_LIMITS, ExploreStats, Limits, explore } from '../../src/model/explore';
 import { CancelledError } from '../../src/model/errors';
 import type { Model } from '../../src/model/ir';
@@ -89,10 +89,12 @@ describe('cancellation', () => {
     reviewPatchSet(readPatches(render(fixture('upstream-srcu-unlock-after-sync'), 'format-patch')), { observe: (run) => models.push(run.model) });
     assert.ok(models.length > 20, `${models.length} explorations`);
     const runs = models.map((m) => checkGaps(compile(m)));
-    // A scaled scenario, cut at three times the expansions after which its successor function
-    // is generated JavaScript: the generated tier reads the signal as the interpreted one does.
-    const scaled = checkGaps(compile(buildModel(scenarioById('scale-2-2-2'), profileByVersion('upstream'))), { maxStates: 3 * GENERATE_AFTER });
-    assert.ok(scaled.expansions > GENERATE_AFTER, `${scaled.expansions} expansions`);
+    // A scaled scenario whose successor function is generated JavaScript after 20,000
+    // expansions, cut at three times that: the generated tier reads the signal as the
+    // interpreted one does.
+    const generateAfter = 20_000;
+    const scaled = checkGaps(compile(buildModel(scenarioById('scale-2-2-2'), profileByVersion('upstream')), { generateAfter }), { maxStates: 3 * generateAfter });
+    assert.ok(scaled.expansions > generateAfter, `${scaled.expansions} expansions`);
     runs.push(scaled);
     let widest = 0;
     let slowestMs = 0;
