@@ -33,9 +33,20 @@ export interface SimulationResult {
   /** Every program the model runs (see `Model.programs`). */
   readonly programs: readonly string[];
   readonly properties: readonly PropertyResult[];
+  /** The model's size: a model of another size cannot explore like this one (behaviour.ts). */
+  readonly modelSize: ModelSize;
   /** Maximum of each counter over all executions; absent when the graph was too large to keep. */
   readonly counters?: CounterValues;
   readonly stats: ExploreStats;
+}
+
+export interface ModelSize {
+  readonly vars: number;
+  readonly transitions: number;
+}
+
+export function sizeOf(model: Model): ModelSize {
+  return { vars: model.vars.length, transitions: model.transitions.length };
 }
 
 /** Edges are kept for the counters only while the run is small enough to afford it. */
@@ -98,6 +109,7 @@ export function simulateModel(model: Model, scenario: Scenario, profile: Profile
     notes,
     overrides: Object.fromEntries(Object.entries(overrides).map(([k, v]) => [k, formatProgram(v)])),
     programs: model.programs,
+    modelSize: sizeOf(model),
     properties,
     ...(counters ? { counters } : {}),
     stats: exploration.stats,

@@ -19,7 +19,7 @@ import { isFullBarrier } from '../model/barriers';
 import { underTso } from '../model/scenarioVariants';
 import { Token, tokenKey } from '../mapping/tokens';
 import { SCENARIOS, Scenario } from '../model/scenarios';
-import { PropertyResult, SimulationResult, buildModel, simulateModel } from '../model/simulate';
+import { PropertyResult, SimulationResult, buildModel, simulateModel, sizeOf } from '../model/simulate';
 import { Model } from '../model/ir';
 import { HunkChange, HunkStatus, MappedHunk, ProgramEdit, applyEdits, mapHunk, touchesModelledFunction } from '../mapping/map';
 import { Hunk, Patch, PatchSet } from '../patch';
@@ -195,9 +195,39 @@ class Runner {
       if (kept && reusable(kept, this.opts.maxStates)) {
         r = kept;
         this.results.set(key, r);
+        if (!this.sized.has(sizeKey(r.scenario, r.modelSize))) this.sized.set(sizeKey(r.scenario, r.modelSize), []);
       }
     }
     return r;
+  }
+
+  /**
+   * For matching models (`matchModels`): the sizes, by scenario, of the complete results at
+   * hand, each with the explored results of that size not yet kept by model key. A model's key
+   * costs a walk of all its expressions, so it is computed only when a result of its scenario
+   * and size is at hand: a model of another size cannot explore alike.
+   */
+  private readonly sized = new Map<string, { model: Model; programs: ProgramSet; result: SimulationResult }[]>();
+
+  /** The result of a model that explores like `model`, if one is at hand, and `model`'s key when it was computed. */
+  private matching(scenario: Scenario, model: Model): { same?: SimulationResult; byModel?: string } {
+    if (this.opts.matchModels === false) return {};
+    const pending = this.sized.get(sizeKey(scenario.id, sizeOf(model)));
+    if (!pending) return {};
+    for (const p of pending.splice(0)) this.keep(modelKey(this.profile, scenario, p.model), p.programs, p.result);
+    const byModel = modelKey(this.profile, scenario, model);
+    const same = this.stored(byModel);
+    return same ? { same, byModel } : { byModel };
+  }
+
+  /** Keeps a complete explored result for `matching`: by model key when computed, else by size. */
+  private keepByModel(scenario: Scenario, model: Model, programs: ProgramSet, result: SimulationResult, byModel: string | undefined): void {
+    if (this.opts.matchModels === false || !result.stats.complete) return;
+    if (byModel !== undefined) return this.keep(byModel, programs, result);
+    const k = sizeKey(scenario.id, result.modelSize);
+    const pending = this.sized.get(k);
+    if (pending) pending.push({ model, programs, result });
+    else this.sized.set(k, [{ model, programs, result }]);
   }
 
   /** Throws CancelledError once the review's signal has fired. */
@@ -217,6 +247,10 @@ class Runner {
       this.owners.delete(k);
       this.models.delete(k);
       this.results.delete(k);
+    }
+    for (const pending of this.sized.values()) {
+      const kept = pending.filter((p) => programsHash(p.programs) === mine);
+      pending.splice(0, pending.length, ...kept);
     }
   }
 
@@ -263,12 +297,11 @@ class Runner {
       const model = this.model(key, scenario, programs);
       // A model that explores like one already explored (the baseline's, when the patch only
       // changes what this scenario's area does not run) takes that result.
-      const byModel = this.opts.matchModels === false ? undefined : modelKey(this.profile, scenario, model);
-      const same = byModel === undefined ? undefined : this.stored(byModel);
+      const { same, byModel } = this.matching(scenario, model);
       if (same) r = fromModel(same, model);
       else {
         r = this.explore(model, scenario);
-        if (byModel !== undefined && r.stats.complete) this.keep(byModel, programs, r);
+        this.keepByModel(scenario, model, programs, r, byModel);
         this.opts.observe?.({ scenario, profile: this.profile, programs, model, result: r });
       }
       this.keep(key, programs, r);
@@ -301,8 +334,15 @@ class Runner {
   private keep(key: string, programs: ProgramSet, r: SimulationResult): void {
     this.results.set(key, r);
     if (!this.owners.has(key)) this.owners.set(key, programsHash(programs));
-    if (r.stats.complete) this.opts.cache?.set(key, r);
+    if (r.stats.complete) {
+      this.opts.cache?.set(key, r);
+      if (!this.sized.has(sizeKey(r.scenario, r.modelSize))) this.sized.set(sizeKey(r.scenario, r.modelSize), []);
+    }
   }
+}
+
+function sizeKey(scenario: string, size: { vars: number; transitions: number }): string {
+  return `${scenario}\u0000${size.vars}\u0000${size.transitions}`;
 }
 
 /**
@@ -340,6 +380,7 @@ function unexplorable(model: Model, scenario: Scenario, profile: Profile, e: Mod
     profile: profile.id,
     notes: [`${CANNOT_RUN}${e.message}`],
     programs: model.programs,
+    modelSize: sizeOf(model),
     overrides: {},
     properties: model.properties.map((p) => ({ property: p.id, status: 'inconclusive' as const })),
     stats: { states: 0, transitions: 0, depth: 0, ms: 0, complete: false, bytes: 0 },
