@@ -40,6 +40,13 @@ const S_EQ_C = 18;
 const S_NE_C = 19;
 const D_EQ_C = 20;
 const D_NE_C = 21;
+/**
+ * word shift mask value target: a field of the source state compared with a constant, as a
+ * left operand of `&&`: when the comparison holds, nothing is pushed and the next operand
+ * follows; when it fails, 0 is pushed and the jump goes to the end of the `&&`.
+ */
+const S_EQ_C_AND = 22;
+const S_NE_C_AND = 23;
 
 const STACK = 256;
 
@@ -62,6 +69,12 @@ class Emitter {
         return 1;
       }
       case 'not': {
+        const test = fieldTest(e.e);
+        if (test) {
+          // `!(x == c)` is `x != c`, and `!(x != c)` is `x == c`.
+          this.fieldTest(e.e.k === 'eq' ? 'ne' : 'eq', test, dst);
+          return 1;
+        }
         const d = this.expr(e.e, dst);
         c.push(NOT);
         return d;
@@ -75,8 +88,17 @@ class Emitter {
         const patches: number[] = [];
         let depth = 0;
         e.es.forEach((x, i) => {
+          const last = i === e.es.length - 1;
+          const test = e.k === 'and' && !last && !dst ? sourceTest(x) : undefined;
+          if (test) {
+            const s = this.layout.slots[test.id]!;
+            c.push(test.k === 'eq' ? S_EQ_C_AND : S_NE_C_AND, s.word, s.shift, s.mask, test.value, 0);
+            patches.push(c.length - 1);
+            depth = Math.max(depth, 1);
+            return;
+          }
           depth = Math.max(depth, this.expr(x, dst));
-          if (i < e.es.length - 1) {
+          if (!last) {
             c.push(e.k === 'and' ? AND_ELSE : OR_ELSE, 0);
             patches.push(c.length - 1);
           }
@@ -101,9 +123,8 @@ class Emitter {
         throw new ModelError('unresolved program point in a built model');
       default: {
         const test = fieldTest(e);
-        if (test) {
-          const s = this.layout.slots[test.id]!;
-          c.push(e.k === 'eq' ? (dst ? D_EQ_C : S_EQ_C) : dst ? D_NE_C : S_NE_C, s.word, s.shift, s.mask, test.value);
+        if (test && (e.k === 'eq' || e.k === 'ne')) {
+          this.fieldTest(e.k, test, dst);
           return 1;
         }
         const da = this.expr(e.a, dst);
@@ -114,6 +135,12 @@ class Emitter {
     }
   }
 
+  /** Appends a field compared with a constant. */
+  private fieldTest(k: 'eq' | 'ne', test: { id: number; value: number }, dst: boolean): void {
+    const s = this.layout.slots[test.id]!;
+    this.code.push(k === 'eq' ? (dst ? D_EQ_C : S_EQ_C) : dst ? D_NE_C : S_NE_C, s.word, s.shift, s.mask, test.value);
+  }
+
   /** Appends a whole expression ending in END; returns its start. */
   program(e: Expr, dst: boolean): number {
     const start = this.code.length;
@@ -122,6 +149,15 @@ class Emitter {
     this.code.push(END);
     return start;
   }
+}
+
+/** A field compared with a constant, possibly negated (`!(x == c)`), as `eq` or `ne`. */
+function sourceTest(e: Expr): { k: 'eq' | 'ne'; id: number; value: number } | undefined {
+  const negated = e.k === 'not';
+  const inner = negated ? e.e : e;
+  const test = fieldTest(inner);
+  if (!test || (inner.k !== 'eq' && inner.k !== 'ne')) return undefined;
+  return { k: (inner.k === 'eq') !== negated ? 'eq' : 'ne', ...test };
 }
 
 /** Evaluates the expression at `pc` against the states `s` (source) and `d` (being written). */
@@ -156,6 +192,20 @@ function evaluate(code: Int32Array, pc: number, s: Uint32Array, d: Uint32Array, 
       case D_NE_C:
         stack[++sp] = ((d[code[pc + 1]!]! >>> code[pc + 2]!) & code[pc + 3]!) !== code[pc + 4]! ? 1 : 0;
         pc += 5;
+        break;
+      case S_EQ_C_AND:
+        if (((s[code[pc + 1]!]! >>> code[pc + 2]!) & code[pc + 3]!) === code[pc + 4]!) pc += 6;
+        else {
+          stack[++sp] = 0;
+          pc = code[pc + 5]!;
+        }
+        break;
+      case S_NE_C_AND:
+        if (((s[code[pc + 1]!]! >>> code[pc + 2]!) & code[pc + 3]!) !== code[pc + 4]!) pc += 6;
+        else {
+          stack[++sp] = 0;
+          pc = code[pc + 5]!;
+        }
         break;
       case NOT:
         stack[sp] = stack[sp] === 0 ? 1 : 0;

@@ -41,20 +41,21 @@ export interface ResultCache {
  * stored trace at the caller's lines.
  */
 export function resultKey(profile: Profile, scenario: Scenario, programs: ProgramSet): string {
-  const hash = createHash('sha256')
-    .update(profile.id)
-    .update('\u0000')
-    .update(scenario.id)
-    .update('\u0000')
-    .update(JSON.stringify(scenario.config))
-    .update('\u0000')
-    .update(scenario.memory ?? 'sc')
-    .update('\u0000')
-    .update(JSON.stringify(profile.toggles[scenario.area] ?? null))
-    .update('\u0000')
-    .update(programsHash(programs))
-    .digest('hex');
+  const hash = createHash('sha256').update(scenarioPart(profile, scenario)).update('\u0000').update(programsHash(programs)).digest('hex');
   return `${profile.id}/${hash}`;
+}
+
+/** What a result key takes from the profile and the scenario, written once per pair. */
+const scenarioParts = new WeakMap<Scenario, Map<Profile, string>>();
+function scenarioPart(profile: Profile, scenario: Scenario): string {
+  let byProfile = scenarioParts.get(scenario);
+  if (!byProfile) scenarioParts.set(scenario, (byProfile = new Map()));
+  let part = byProfile.get(profile);
+  if (part === undefined) {
+    part = [profile.id, scenario.id, JSON.stringify(scenario.config), scenario.memory ?? 'sc', JSON.stringify(profile.toggles[scenario.area] ?? null)].join('\u0000');
+    byProfile.set(profile, part);
+  }
+  return part;
 }
 
 /**
