@@ -200,7 +200,7 @@ export function explore(compiled: CompiledModel, limits: Limits = {}): Explorati
     }
     const index = store.insert(next, expanding, tid);
     if (index >= 0) noteBad(index, next);
-    if (edges) edges.add(expanding, index >= 0 ? index : store.indexOf(next), tid);
+    if (edges) edges.add(expanding, index >= 0 ? index : ~index, tid);
   };
 
   while (head < store.count) {

@@ -69,10 +69,14 @@ export class StateStore {
     return this.table[this.probe(state)]! - 1;
   }
 
-  /** Adds `state` unless present. Returns the new index, or -1 when it was already there. */
+  /**
+   * Adds `state` unless present. Returns the new index, or `~index` (a negative number) of the
+   * state already there: one probe answers both "is it new" and "which state is it".
+   */
   insert(state: Uint32Array, parent: number, via: number): number {
     const slot = this.probe(state);
-    if (this.table[slot] !== 0) return -1;
+    const found = this.table[slot]!;
+    if (found !== 0) return ~(found - 1);
     if (this.count === this.capacity) this.growArena();
     const index = this.count++;
     this.arena.set(state, index * this.words);
