@@ -177,7 +177,7 @@ export class ModelBuilder {
         for (const k of Object.keys(s.events ?? {})) {
           if (!this.counters.has(k)) throw new ModelError(`unknown counter ${k}`);
         }
-        transitions.push({
+        const t: { -readonly [K in keyof Transition]: Transition[K] } = {
           id: transitions.length,
           actor: b.id,
           from: map(s.from),
@@ -185,10 +185,11 @@ export class ModelBuilder {
           guard: resolve(s.guard),
           effects: (s.effects ?? []).map((a) => ({ id: a.id, e: resolve(a.e) })),
           label: s.label,
-          ...(s.origin ? { origin: s.origin } : {}),
-          ...(s.events ? { events: s.events } : {}),
-          ...(s.fence ? { fence: true } : {}),
-        });
+        };
+        if (s.origin) t.origin = s.origin;
+        if (s.events) t.events = s.events;
+        if (s.fence) t.fence = true;
+        transitions.push(t);
       }
       return { id: b.id, name: b.name, lane: b.lane, pcVar: b.pcVar, pcLabels: labels };
     });

@@ -5,7 +5,7 @@
  * one per modelled area; this module only knows control flow: sequences, `if`, `loop`,
  * `break`, `label`/`goto`, `return` and calls of other programs, which are inlined.
  */
-import { ActorBuilder } from './builder';
+import { ActorBuilder, TransitionSpec } from './builder';
 import { ModelError } from './errors';
 import { Assign, Expr, StepOrigin, and, not, or } from './ir';
 import { Cond, Program, ProgramSet, Step } from './program';
@@ -135,14 +135,23 @@ function describe(s: Step): string {
   }
 }
 
+type Writable<T> = { -readonly [K in keyof T]: T[K] };
+
+// Built field by field, without spreading optional parts: models are built for every
+// exploration, and these run for every step.
 function origin(f: Frame, path: number[], opName: string, s: Step, rule?: string): StepOrigin {
-  return {
-    program: f.program,
-    path,
-    op: opName,
-    ...(s.line !== undefined ? { line: s.line } : {}),
-    ...(rule ? { rule } : {}),
-  };
+  const o: Writable<StepOrigin> = { program: f.program, path, op: opName };
+  if (s.line !== undefined) o.line = s.line;
+  if (rule) o.rule = rule;
+  return o;
+}
+
+/** The transition of one outcome `a` of a step, from `from` to `to`. */
+function alternative<C>(t: CompileTarget<C>, a: Alternative, from: number, to: number, o: StepOrigin): TransitionSpec {
+  const spec: Writable<TransitionSpec> = { from, to, guard: and(t.baseGuard, a.guard), effects: a.effects ?? [], label: a.label, origin: o };
+  if (a.events) spec.events = a.events;
+  if (a.fence) spec.fence = true;
+  return spec;
 }
 
 function step<C>(t: CompileTarget<C>, f: Frame, s: Step, path: number[], from: number, to: number, loopExit: number | undefined): void {
@@ -195,18 +204,7 @@ function step<C>(t: CompileTarget<C>, f: Frame, s: Step, path: number[], from: n
         else actor.alias(from, to);
         return;
       }
-      for (const a of m.alternatives) {
-        actor.add({
-          from,
-          to,
-          guard: and(t.baseGuard, a.guard),
-          effects: a.effects ?? [],
-          label: a.label,
-          origin: origin(f, path, s.op, s, m.rule),
-          ...(a.events ? { events: a.events } : {}),
-          ...(a.fence ? { fence: true } : {}),
-        });
-      }
+      for (const a of m.alternatives) actor.add(alternative(t, a, from, to, origin(f, path, s.op, s, m.rule)));
       return;
     }
     case 'if': {
@@ -231,16 +229,7 @@ function branch<C>(t: CompileTarget<C>, f: Frame, s: Step, path: number[], cond:
         [m.whenTrue, onTrue],
         [m.whenFalse, onFalse],
       ] as const) {
-        t.actor.add({
-          from,
-          to: dest,
-          guard: and(t.baseGuard, alt.guard),
-          effects: alt.effects ?? [],
-          label: alt.label,
-          origin: origin(f, path, atomName.name, s, m.rule),
-          ...(alt.events ? { events: alt.events } : {}),
-          ...(alt.fence ? { fence: true } : {}),
-        });
+        t.actor.add(alternative(t, alt, from, dest, origin(f, path, atomName.name, s, m.rule)));
       }
       return;
     }
