@@ -26,14 +26,21 @@ export interface Profile {
   readonly areas: readonly Area[];
 }
 
-function parsed(src: Readonly<Record<string, string>>, where: string): Record<string, Program> {
-  const out: Record<string, Program> = {};
-  for (const [name, text] of Object.entries(src)) {
-    try {
-      out[name] = parseProgram(text);
-    } catch (e) {
-      throw new ModelError(`${where} program ${name}: ${(e as Error).message}`);
+/** Each era's programs, parsed once: the profiles of later eras of other areas share them. */
+const parsedEras = new WeakMap<AreaEra<unknown>, Readonly<Record<string, Program>>>();
+
+function parsed(area: Area, era: AreaEra<unknown>): Readonly<Record<string, Program>> {
+  let out = parsedEras.get(era);
+  if (!out) {
+    const programs: Record<string, Program> = {};
+    for (const [name, text] of Object.entries(era.programs)) {
+      try {
+        programs[name] = parseProgram(text);
+      } catch (e) {
+        throw new ModelError(`${area} ${era.version.join('.')} program ${name}: ${(e as Error).message}`);
+      }
     }
+    parsedEras.set(era, (out = programs));
   }
   return out;
 }
@@ -42,37 +49,51 @@ function compareVersion(a: readonly [number, number], b: readonly [number, numbe
   return a[0] - b[0] || a[1] - b[1];
 }
 
+/** A profile's programs: every area's era in it, merged. */
+function programsOf(id: string, current: readonly { area: Area; era: AreaEra<unknown> }[]): ProgramSet {
+  const programs: Record<string, Program> = {};
+  for (const { area, era } of current) {
+    for (const [name, p] of Object.entries(parsed(area, era))) {
+      if (name in programs && programs[name] !== p && JSON.stringify(programs[name]) !== JSON.stringify(p)) throw new ModelError(`profile ${id}: two areas define ${name} differently`);
+      programs[name] = p;
+    }
+  }
+  return programs;
+}
+
 function compose(): Profile[] {
   const versions = new Map<string, [number, number]>();
   for (const a of AREAS) for (const e of a.eras) versions.set(e.version.join('.'), [e.version[0], e.version[1]]);
   const sorted = [...versions.values()].sort(compareVersion);
   return sorted.map((v) => {
     const id = v.join('.');
-    const programs: Record<string, Program> = {};
     const toggles: Record<string, unknown> = {};
     const areas: Area[] = [];
     const here: AreaEra<unknown>[] = [];
+    const current: { area: Area; era: AreaEra<unknown> }[] = [];
     for (const a of AREAS) {
       const eras = [...a.eras].sort((x, y) => compareVersion(x.version, y.version));
-      const current = eras.filter((e) => compareVersion(e.version, v) <= 0).at(-1);
-      if (!current) continue;
+      const era = eras.filter((e) => compareVersion(e.version, v) <= 0).at(-1);
+      if (!era) continue;
       areas.push(a.id);
-      toggles[a.id] = current.toggles;
-      for (const [name, p] of Object.entries(parsed(current.programs, `${a.id} ${current.version.join('.')}`))) {
-        if (name in programs && JSON.stringify(programs[name]) !== JSON.stringify(p)) throw new ModelError(`profile ${id}: two areas define ${name} differently`);
-        programs[name] = p;
-      }
-      if (compareVersion(current.version, v) === 0) here.push(current);
+      toggles[a.id] = era.toggles;
+      current.push({ area: a.id, era });
+      if (compareVersion(era.version, v) === 0) here.push(era);
     }
     const released = here[0]!.released;
     if (here.some((e) => e.released !== released)) throw new ModelError(`profile ${id}: areas disagree on its release date`);
+    // Parsed on first use: a run reviews under one profile, and a new process should not parse
+    // the programs of every kernel to start.
+    let programs: ProgramSet | undefined;
     return {
       id,
       version: v,
       released,
       summary: here.map((e) => e.summary).join('; '),
       changes: here.flatMap((e) => e.changes),
-      programs,
+      get programs(): ProgramSet {
+        return (programs ??= programsOf(id, current));
+      },
       toggles: toggles as Partial<AreaToggles>,
       areas,
     };
