@@ -49,8 +49,7 @@ class Streams {
   /** An optional list of texts. */
   list(list: readonly string[] | undefined): void {
     if (!list) return this.num(-1);
-    this.num(list.length);
-    for (const s of list) this.texts.push(s);
+    this.each(list, (s) => this.text(s));
   }
 
   expr(e: Expr): void {

@@ -203,9 +203,8 @@ export class PrecomputedBaselines implements ResultCache {
   get(key: string): SimulationResult | undefined {
     const file = this.fileOf(key.slice(0, key.indexOf('/')));
     if (!file) return undefined;
-    const own = (o: object, k: string) => Object.prototype.hasOwnProperty.call(o, k);
-    const resultKey = own(file.models, key) ? file.models[key]! : key;
-    return own(file.results, resultKey) ? file.results[resultKey] : undefined;
+    const resultKey = Object.hasOwn(file.models, key) ? file.models[key]! : key;
+    return Object.hasOwn(file.results, resultKey) ? file.results[resultKey] : undefined;
   }
 
   set(): void {
@@ -252,7 +251,7 @@ export function precompute(profile: Profile, scenarios: readonly Scenario[], fin
     for (const s of areaById(sc.area).memoryModels.includes('tso') ? [sc, underTso(sc)] : [sc]) {
       // A scenario defined under TSO is its own variant, and is listed in `scenarios` too.
       const key = resultKey(profile, s, profile.programs);
-      if (Object.prototype.hasOwnProperty.call(results, key)) continue;
+      if (Object.hasOwn(results, key)) continue;
       const model = buildModel(s, profile);
       const result = simulateModel(model, s, profile, {});
       if (!result.stats.complete) continue;

@@ -19,7 +19,7 @@ import { isFullBarrier } from '../model/barriers';
 import { underTso } from '../model/scenarioVariants';
 import { Token, tokenKey } from '../mapping/tokens';
 import { SCENARIOS, Scenario } from '../model/scenarios';
-import { PropertyResult, SimulationResult, buildModel, simulateModel, sizeOf } from '../model/simulate';
+import { ModelSize, PropertyResult, SimulationResult, buildModel, simulateModel, sizeOf } from '../model/simulate';
 import { Model } from '../model/ir';
 import { HunkChange, HunkStatus, MappedHunk, ProgramEdit, applyEdits, mapHunk, touchesModelledFunction } from '../mapping/map';
 import { Hunk, Patch, PatchSet } from '../patch';
@@ -195,7 +195,7 @@ class Runner {
       if (kept && reusable(kept, this.opts.maxStates)) {
         r = kept;
         this.results.set(key, r);
-        if (!this.sized.has(sizeKey(r.scenario, r.modelSize))) this.sized.set(sizeKey(r.scenario, r.modelSize), []);
+        this.pendingOfSize(r.scenario, r.modelSize);
       }
     }
     return r;
@@ -214,6 +214,7 @@ class Runner {
     if (this.opts.matchModels === false) return {};
     const pending = this.sized.get(sizeKey(scenario.id, sizeOf(model)));
     if (!pending) return {};
+    // Results explored before one of their size was at hand are keyed now.
     for (const p of pending.splice(0)) this.keep(modelKey(this.profile, scenario, p.model), p.programs, p.result);
     const byModel = modelKey(this.profile, scenario, model);
     const same = this.stored(byModel);
@@ -224,10 +225,15 @@ class Runner {
   private keepByModel(scenario: Scenario, model: Model, programs: ProgramSet, result: SimulationResult, byModel: string | undefined): void {
     if (this.opts.matchModels === false || !result.stats.complete) return;
     if (byModel !== undefined) return this.keep(byModel, programs, result);
-    const k = sizeKey(scenario.id, result.modelSize);
-    const pending = this.sized.get(k);
-    if (pending) pending.push({ model, programs, result });
-    else this.sized.set(k, [{ model, programs, result }]);
+    this.pendingOfSize(scenario.id, result.modelSize).push({ model, programs, result });
+  }
+
+  /** The explored results of this scenario and size waiting for a model key; the size is at hand from now on. */
+  private pendingOfSize(scenario: string, size: ModelSize): { model: Model; programs: ProgramSet; result: SimulationResult }[] {
+    const k = sizeKey(scenario, size);
+    let pending = this.sized.get(k);
+    if (!pending) this.sized.set(k, (pending = []));
+    return pending;
   }
 
   /** Throws CancelledError once the review's signal has fired. */
@@ -336,12 +342,12 @@ class Runner {
     if (!this.owners.has(key)) this.owners.set(key, programsHash(programs));
     if (r.stats.complete) {
       this.opts.cache?.set(key, r);
-      if (!this.sized.has(sizeKey(r.scenario, r.modelSize))) this.sized.set(sizeKey(r.scenario, r.modelSize), []);
+      this.pendingOfSize(r.scenario, r.modelSize);
     }
   }
 }
 
-function sizeKey(scenario: string, size: { vars: number; transitions: number }): string {
+function sizeKey(scenario: string, size: ModelSize): string {
   return `${scenario}\u0000${size.vars}\u0000${size.transitions}`;
 }
 
