@@ -60,10 +60,6 @@ class Streams {
       case 'var':
         this.num(2);
         return this.num(e.id);
-      case 'at':
-        this.num(3);
-        this.num(e.actor);
-        return this.num(e.pc);
       case 'not':
         this.num(4);
         return this.expr(e.e);

@@ -4,9 +4,10 @@
  * Program counters are allocated freely while programs are compiled; steps that do nothing
  * under the chosen memory model (barriers under sequential consistency, labels, jumps) alias
  * their entry to their exit instead of costing a transition. Aliases are resolved and the
- * program counters renumbered densely when the model is built.
+ * program counters renumbered densely when the model is built; "an actor is at a program
+ * point" (`at`) compares its counter with a constant that is given its number then.
  */
-import { Assign, DerivedField, Expr, Model, Property, StepOrigin, Transition, VarDecl, VarKind, eq, lit, mapChildren, ref } from './ir';
+import { Assign, DerivedField, Expr, Model, Property, StepOrigin, Transition, VarDecl, VarKind, eq, ref } from './ir';
 import { ModelError } from './errors';
 
 export interface TransitionSpec {
@@ -104,6 +105,8 @@ export class ModelBuilder {
   /** Programs compiled into the model (see `Model.programs`). */
   readonly programsUsed = new Set<string>();
   private readonly byName = new Map<string, number>();
+  /** The constants `at` compared program counters with, to be numbered by `build`. */
+  private readonly points: { readonly value: { k: 'const'; v: number }; readonly actor: ActorBuilder; readonly pc: number }[] = [];
 
   constructor(readonly name: string) {}
 
@@ -111,7 +114,9 @@ export class ModelBuilder {
   declare(name: string, max: number, init = 0, kind: VarKind = 'state', values?: readonly string[]): number {
     if (this.byName.has(name)) throw new ModelError(`variable ${name} declared twice`);
     const id = this.vars.length;
-    this.vars.push({ id, name, max, init, kind, ...(values ? { values } : {}) });
+    const v: { -readonly [K in keyof VarDecl]: VarDecl[K] } = { id, name, max, init, kind };
+    if (values) v.values = values;
+    this.vars.push(v);
     this.byName.set(name, id);
     return id;
   }
@@ -152,10 +157,16 @@ export class ModelBuilder {
     this.counters.add(name);
   }
 
-  /** "`actor` is at program point `pc`", resolved when the model is built. */
+  /**
+   * "`actor` is at program point `pc`": its counter compared with a constant that `build` sets
+   * to the point's final number. The expression must not be read (evaluated, printed, folded)
+   * before the model is built; the model areas only put it into guards and properties.
+   */
   at(actor: ActorBuilder, pc: number): Expr {
     actor.pin(pc);
-    return { k: 'at', actor: actor.id, pc };
+    const value = { k: 'const' as const, v: -1 };
+    this.points.push({ value, actor, pc });
+    return eq(ref(actor.pcVar), value);
   }
 
   build(): Model {
@@ -165,25 +176,21 @@ export class ModelBuilder {
       if (entry < 0) throw new ModelError(`actor ${b.name} has no start`);
       return b.resolve(entry);
     });
-    // Rewrites `at` nodes; a node with none inside is kept as it is.
-    const resolve = (e: Expr): Expr => {
-      if (e.k === 'const' || e.k === 'var') return e;
-      return e.k === 'at' ? eq(ref(this.actors[e.actor]!.b.pcVar), lit(maps[e.actor]!.map(e.pc))) : mapChildren(e, resolve);
-    };
+    for (const p of this.points) p.value.v = maps[p.actor.id]!.map(p.pc);
     const actors = this.actors.map(({ b, entry }, k) => {
       const { map, labels } = maps[k]!;
       vars[b.pcVar] = { ...vars[b.pcVar]!, max: Math.max(1, labels.length - 1), init: map(entry) };
       for (const s of b.specs) {
-        for (const k of Object.keys(s.events ?? {})) {
-          if (!this.counters.has(k)) throw new ModelError(`unknown counter ${k}`);
+        if (s.events) {
+          for (const k in s.events) if (!this.counters.has(k)) throw new ModelError(`unknown counter ${k}`);
         }
         const t: { -readonly [K in keyof Transition]: Transition[K] } = {
           id: transitions.length,
           actor: b.id,
           from: map(s.from),
           to: map(s.to),
-          guard: resolve(s.guard),
-          effects: (s.effects ?? []).map((a) => ({ id: a.id, e: resolve(a.e) })),
+          guard: s.guard,
+          effects: s.effects ?? [],
           label: s.label,
         };
         if (s.origin) t.origin = s.origin;
@@ -198,8 +205,8 @@ export class ModelBuilder {
       vars,
       actors,
       transitions,
-      properties: this.properties.map((p) => ({ id: p.id, bad: resolve(p.bad) })),
-      derived: this.derived.map((d) => ({ ...d, e: resolve(d.e) })),
+      properties: [...this.properties],
+      derived: [...this.derived],
       counters: [...this.counters],
       programs: [...this.programsUsed].sort(),
     };

@@ -104,8 +104,6 @@ function gen(e: Expr, layout: Layout, arr: string, asBool: boolean): string {
       return `Math.min(${g(e.a, false)}, ${g(e.b, false)})`;
     case 'max':
       return `Math.max(${g(e.a, false)}, ${g(e.b, false)})`;
-    case 'at':
-      throw new ModelError('unresolved program point in a built model');
   }
 }
 

@@ -119,8 +119,6 @@ class Emitter {
         c[toEnd] = c.length;
         return Math.max(dc, dt, de);
       }
-      case 'at':
-        throw new ModelError('unresolved program point in a built model');
       default: {
         const test = fieldTest(e);
         if (test && (e.k === 'eq' || e.k === 'ne')) {

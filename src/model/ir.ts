@@ -16,12 +16,7 @@ export type Expr =
   | { readonly k: 'not'; readonly e: Expr }
   | { readonly k: 'and' | 'or'; readonly es: readonly Expr[] }
   | { readonly k: 'eq' | 'ne' | 'lt' | 'le' | 'add' | 'sub' | 'min' | 'max'; readonly a: Expr; readonly b: Expr }
-  | { readonly k: 'ite'; readonly c: Expr; readonly t: Expr; readonly e: Expr }
-  /**
-   * "Actor is at program point pc". Only exists while a model is being built: program
-   * points are renumbered at the end, and `ModelBuilder.build` rewrites this to a comparison.
-   */
-  | { readonly k: 'at'; readonly actor: number; readonly pc: number };
+  | { readonly k: 'ite'; readonly c: Expr; readonly t: Expr; readonly e: Expr };
 
 /** `buffer`: store-buffer bookkeeping (tso.ts), shown through a derived field instead. */
 export type VarKind = 'state' | 'pc' | 'local' | 'ghost' | 'buffer';
@@ -180,8 +175,6 @@ export function evaluate(e: Expr, values: ArrayLike<number>): number {
       return e.es.some((x) => evaluate(x, values) !== 0) ? 1 : 0;
     case 'ite':
       return evaluate(e.c, values) ? evaluate(e.t, values) : evaluate(e.e, values);
-    case 'at':
-      throw new Error('unresolved program point in a built model');
     default: {
       const a = evaluate(e.a, values);
       const b = evaluate(e.b, values);
@@ -219,7 +212,6 @@ export function fieldTest(e: Expr): { readonly id: number; readonly value: numbe
 export function readsOf(e: Expr, out: Set<number> = new Set()): Set<number> {
   switch (e.k) {
     case 'const':
-    case 'at':
       break;
     case 'var':
       out.add(e.id);
@@ -256,7 +248,6 @@ export function mapChildren(e: Expr, g: (e: Expr) => Expr): Expr {
   switch (e.k) {
     case 'const':
     case 'var':
-    case 'at':
       return e;
     case 'not': {
       const x = g(e.e);

@@ -96,7 +96,8 @@ export function compileProgram<C>(target: CompileTarget<C>, program: string, fro
   const labels = new Map<string, number>();
   collectLabels(steps, labels, target.actor, program);
   const frame: Frame = { program, returnPc: to, labels, depth };
-  const t = target.semantics.enter ? { ...target, ctx: target.semantics.enter(target.ctx, program) } : target;
+  const ctx = target.semantics.enter ? target.semantics.enter(target.ctx, program) : target.ctx;
+  const t = ctx === target.ctx ? target : { ...target, ctx };
   seq(t, frame, steps, [], from, to, undefined);
 }
 
@@ -251,18 +252,22 @@ function branch<C>(t: CompileTarget<C>, f: Frame, s: Step, path: number[], cond:
     t.actor.alias(from, expr.v ? yes : no);
     return;
   }
-  const events: Record<string, number> = {};
-  for (const a of atoms) for (const [k, v] of Object.entries(a.m.events ?? {})) events[k] = (events[k] ?? 0) + v;
   // Events that depend on the outcome are only kept for a lone atom, where they are unambiguous.
-  const plus = (extra: Readonly<Record<string, number>> | undefined) => {
-    const all = { ...events };
-    for (const [k, v] of Object.entries(extra ?? {})) all[k] = (all[k] ?? 0) + v;
-    return Object.keys(all).length ? { events: all } : {};
-  };
   const lone = atomName && atoms.length === 1 ? atoms[0]!.m.eventsIfTrue : undefined;
   const [yesExtra, noExtra] = atomName?.negated ? [undefined, lone] : [lone, undefined];
-  t.actor.add({ from: at, to: yes, guard: and(t.baseGuard, expr), label: `${text}: true`, origin: origin(f, path, `if ${text}`, s, rule), ...plus(yesExtra) });
-  t.actor.add({ from: at, to: no, guard: and(t.baseGuard, not(expr)), label: `${text}: false`, origin: origin(f, path, `if ${text}`, s, rule), ...plus(noExtra) });
+  const outcome = (to: number, guard: Expr, value: string, extra: Readonly<Record<string, number>> | undefined) => {
+    const spec: Writable<TransitionSpec> = { from: at, to, guard: and(t.baseGuard, guard), label: `${text}: ${value}`, origin: origin(f, path, `if ${text}`, s, rule) };
+    let events: Record<string, number> | undefined;
+    for (const counted of [...atoms.map((a) => a.m.events), extra]) {
+      if (!counted) continue;
+      events ??= {};
+      for (const k in counted) events[k] = (events[k] ?? 0) + counted[k]!;
+    }
+    if (events && Object.keys(events).length) spec.events = events;
+    return spec;
+  };
+  t.actor.add(outcome(yes, expr, 'true', yesExtra));
+  t.actor.add(outcome(no, not(expr), 'false', noExtra));
 }
 
 function singleAtom(c: Cond): { name: string; negated: boolean } | undefined {

@@ -68,8 +68,6 @@ function expr(e: Expr, names: readonly string[]): string {
       return `(${g(e.a)} < ${g(e.b)} -> ${g(e.a)} : ${g(e.b)})`;
     case 'max':
       return `(${g(e.a)} > ${g(e.b)} -> ${g(e.a)} : ${g(e.b)})`;
-    case 'at':
-      throw new Error('unresolved program point in a built model');
   }
 }
 

@@ -90,7 +90,6 @@ function pcObservations(model: Model): Map<number, Set<number> | 'all'> {
         if (pcVars.has(e.id)) seen.set(e.id, 'all');
         return;
       case 'const':
-      case 'at':
         return;
       case 'not':
         return visit(e.e);

@@ -753,7 +753,13 @@ function orderOf(table: Readonly<Record<string, X86Order>>, name: string): X86Or
   return o;
 }
 
-const fenced = (a: Alternative): Alternative => ({ ...a, fence: true });
+/** `a` as a full barrier (built field by field: it runs for every locked step of every TSO model). */
+function fenced(a: Alternative): Alternative {
+  const f: { -readonly [K in keyof Alternative]: Alternative[K] } = { guard: a.guard, label: a.label, fence: true };
+  if (a.effects) f.effects = a.effects;
+  if (a.events) f.events = a.events;
+  return f;
+}
 
 /** A step's meaning with its x86 ordering: fences on locked steps, barriers as barriers. */
 function ordered(m: OpMeaning, order: X86Order, name: string): OpMeaning {
