@@ -73,18 +73,8 @@ export function maxCounters(exploration: Exploration): CounterValues | undefined
   if (!edges || !edges.complete || !exploration.stats.complete) return undefined;
   const model = exploration.compiled.model;
   const n = exploration.store.count;
-  // Compressed adjacency.
-  const start = new Int32Array(n + 1);
-  for (let i = 0; i < edges.count; i++) start[edges.from[i]! + 1]!++;
-  for (let i = 0; i < n; i++) start[i + 1]! += start[i]!;
-  const fill = start.slice(0, n);
-  const succ = new Int32Array(edges.count);
-  const tidOf = new Int32Array(edges.count);
-  for (let i = 0; i < edges.count; i++) {
-    const at = fill[edges.from[i]!]!++;
-    succ[at] = edges.to[i]!;
-    tidOf[at] = edges.tid[i]!;
-  }
+  // A complete exploration expanded every state: the rows cover them all.
+  const { start, to: succ, tid: tidOf } = edges;
   const { comp, count } = components(n, start, succ);
   // States grouped by component, as one flat array (a counting sort).
   const memberStart = new Int32Array(count + 1);

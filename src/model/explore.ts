@@ -90,9 +90,15 @@ export interface PropertyOutcome {
   readonly stateIndex?: number;
 }
 
-/** Edges of the explored graph as parallel arrays: from-state, to-state, transition id. */
+/**
+ * Edges of the explored graph, grouped by source state (compressed sparse rows): the edges of
+ * state i are `start[i]` to `start[i + 1]` (exclusive) in `to` (target state) and `tid`
+ * (transition id). A state is expanded once, in BFS order, and its edges are recorded as it is,
+ * so the rows come out grouped without sorting.
+ */
 export interface EdgeList {
-  readonly from: Int32Array;
+  /** `states + 1` entries when complete: the last is `count`. */
+  readonly start: Int32Array;
   readonly to: Int32Array;
   readonly tid: Int32Array;
   readonly count: number;
@@ -108,33 +114,42 @@ export interface Exploration {
   readonly edges?: EdgeList;
 }
 
+function grow(a: Int32Array, min: number): Int32Array {
+  const b = new Int32Array(Math.max(min, a.length * 2));
+  b.set(a);
+  return b;
+}
+
 class EdgeRecorder {
-  from = new Int32Array(1024);
-  to = new Int32Array(1024);
-  tid = new Int32Array(1024);
+  start: Int32Array = new Int32Array(1024);
+  to: Int32Array = new Int32Array(1024);
+  tid: Int32Array = new Int32Array(1024);
   count = 0;
   complete = true;
   constructor(private readonly max: number) {}
-  add(from: number, to: number, tid: number): void {
+  /** The edges recorded from now on leave `state` (states are expanded in index order). */
+  expanding(state: number): void {
+    if (state + 1 >= this.start.length) this.start = grow(this.start, state + 2);
+    this.start[state] = this.count;
+  }
+  add(to: number, tid: number): void {
     if (!this.complete) return;
     if (this.count === this.max) {
       this.complete = false;
       return;
     }
-    if (this.count === this.from.length) {
-      const grow = (a: Int32Array) => {
-        const b = new Int32Array(a.length * 2);
-        b.set(a);
-        return b;
-      };
-      this.from = grow(this.from);
-      this.to = grow(this.to);
-      this.tid = grow(this.tid);
+    if (this.count === this.to.length) {
+      this.to = grow(this.to, 0);
+      this.tid = grow(this.tid, 0);
     }
-    this.from[this.count] = from;
     this.to[this.count] = to;
     this.tid[this.count] = tid;
     this.count++;
+  }
+  /** The rows once `states` states have been expanded. */
+  list(states: number): EdgeList {
+    this.expanding(states);
+    return { start: this.start, to: this.to, tid: this.tid, count: this.count, complete: this.complete };
   }
 }
 
@@ -195,12 +210,12 @@ export function explore(compiled: CompiledModel, limits: Limits = {}): Explorati
       const known = store.indexOf(next);
       // A new successor cannot be stored: we can no longer claim to have seen every state.
       if (known < 0) overflow = true;
-      else edges?.add(expanding, known, tid);
+      else edges?.add(known, tid);
       return;
     }
     const index = store.insert(next, expanding, tid);
     if (index >= 0) noteBad(index, next);
-    if (edges) edges.add(expanding, index >= 0 ? index : ~index, tid);
+    if (edges) edges.add(index >= 0 ? index : ~index, tid);
   };
 
   while (head < store.count) {
@@ -215,6 +230,7 @@ export function explore(compiled: CompiledModel, limits: Limits = {}): Explorati
       }
     }
     expanding = head;
+    edges?.expanding(head);
     store.load(head, cur);
     if (head === reduceAfter) reduction = reductionOf(compiled.model, compiled.layout);
     if (reduction && head === reduceFrom) {
@@ -273,7 +289,7 @@ export function explore(compiled: CompiledModel, limits: Limits = {}): Explorati
     store,
     stats,
     outcomes,
-    ...(edges ? { edges: { from: edges.from, to: edges.to, tid: edges.tid, count: edges.count, complete: edges.complete } } : {}),
+    ...(edges ? { edges: edges.list(head) } : {}),
   };
 }
 
