@@ -114,6 +114,7 @@ export function behaviourKey(model: Model): string {
     w.expr(t.guard);
     w.each(t.effects, (x) => {
       w.num(x.id);
+      w.num(x.reset ? 1 : 0);
       w.expr(x.e);
     });
     w.text(t.label);

@@ -36,6 +36,11 @@ export interface VarDecl {
 export interface Assign {
   readonly id: number;
   readonly e: Expr;
+  /**
+   * Sets a variable its actor will not read again before writing it back to its initial value
+   * (liveness.ts): a state-space reduction, not kernel behaviour, so traces leave it out.
+   */
+  readonly reset?: true;
 }
 
 /** Where a transition comes from, so that a trace step can be tied back to a program step. */
@@ -210,29 +215,31 @@ export function fieldTest(e: Expr): { readonly id: number; readonly value: numbe
 
 /** Variable ids an expression reads. */
 export function readsOf(e: Expr, out: Set<number> = new Set()): Set<number> {
+  forEachRead(e, (id) => out.add(id));
+  return out;
+}
+
+/** Calls `f` with the id of every variable `e` reads (once per occurrence), without allocating. */
+export function forEachRead(e: Expr, f: (id: number) => void): void {
   switch (e.k) {
     case 'const':
-      break;
+      return;
     case 'var':
-      out.add(e.id);
-      break;
+      return f(e.id);
     case 'not':
-      readsOf(e.e, out);
-      break;
+      return forEachRead(e.e, f);
     case 'and':
     case 'or':
-      for (const x of e.es) readsOf(x, out);
-      break;
+      for (let i = 0; i < e.es.length; i++) forEachRead(e.es[i]!, f);
+      return;
     case 'ite':
-      readsOf(e.c, out);
-      readsOf(e.t, out);
-      readsOf(e.e, out);
-      break;
+      forEachRead(e.c, f);
+      forEachRead(e.t, f);
+      return forEachRead(e.e, f);
     default:
-      readsOf(e.a, out);
-      readsOf(e.b, out);
+      forEachRead(e.a, f);
+      return forEachRead(e.b, f);
   }
-  return out;
 }
 
 /** Rewrites every node bottom-up with `f`. */

@@ -7,6 +7,7 @@ import { CounterValues, countersAlong, maxCounters } from './counters';
 import { ModelError } from './errors';
 import { DEFAULT_LIMITS, ExploreStats, Limits, PropertyStatus, explore } from './explore';
 import { Model } from './ir';
+import { withDeadVariablesReset } from './liveness';
 import { areaById } from './registry';
 import { Profile } from './profiles';
 import { Program, ProgramSet, formatProgram, parseProgram } from './program';
@@ -59,7 +60,10 @@ export function programsWith(profile: Profile, overrides: Readonly<Record<string
   return Object.keys(overrides).length ? { ...profile.programs, ...overrides } : profile.programs;
 }
 
-/** The model of a scenario, built by its area. */
+/**
+ * The model of a scenario, built by its area, with the variables an actor no longer reads reset
+ * (liveness.ts): what the explorer, the reduction and the Promela export all see.
+ */
 export function buildModel(scenario: Scenario, profile: Profile, overrides: Readonly<Record<string, Program>> = {}): Model {
   const name = `${scenario.id}@${profile.id}`;
   const programs = programsWith(profile, overrides);
@@ -67,7 +71,7 @@ export function buildModel(scenario: Scenario, profile: Profile, overrides: Read
   const area = areaById(scenario.area);
   const memory = scenario.memory ?? 'sc';
   if (!area.memoryModels.includes(memory)) throw new ModelError(`the ${area.title} model has no ${memory} memory model`);
-  return area.build(memory === 'sc' ? name : `${name} (x86-TSO)`, scenario.config, programs, profile.toggles[scenario.area], memory);
+  return withDeadVariablesReset(area.build(memory === 'sc' ? name : `${name} (x86-TSO)`, scenario.config, programs, profile.toggles[scenario.area], memory));
 }
 
 export function simulate(scenario: Scenario, profile: Profile, overrides: Readonly<Record<string, Program>> = {}, limits: Limits = {}): SimulationResult {

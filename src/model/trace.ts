@@ -46,14 +46,39 @@ export function describeState(exploration: Exploration, values: readonly number[
   return out;
 }
 
+/**
+ * The values of every variable along `path` (state indices; `tids`, the transitions between
+ * them), as the kernel holds them: the stored states, unless a step resets a dead variable
+ * (liveness.ts), in which case the steps are replayed from the initial state without the
+ * resets, so a variable keeps the value it was last given. Both are the same execution: the
+ * reset variables are read by no later step of the path before they are written again.
+ */
+function shownValues(exploration: Exploration, path: readonly number[], tids: readonly number[]): number[][] {
+  const { store, compiled } = exploration;
+  const model = compiled.model;
+  const stored = (i: number) => unpack(compiled.layout, store.arena, i * store.words);
+  if (!tids.some((tid) => model.transitions[tid]!.effects.some((a) => a.reset))) return path.map(stored);
+  const out = [stored(path[0]!)];
+  for (const tid of tids) {
+    const t = model.transitions[tid]!;
+    const values = out[out.length - 1]!.slice();
+    // Effects run in order, each reading the values the ones before it wrote (compile.ts).
+    for (const a of t.effects) if (!a.reset) values[a.id] = evaluate(a.e, values);
+    values[model.actors[t.actor]!.pcVar] = t.to;
+    out.push(values);
+  }
+  return out;
+}
+
 export function traceTo(exploration: Exploration, stateIndex: number): Trace {
   const { store, compiled } = exploration;
   const model = compiled.model;
   const path = store.pathTo(stateIndex);
-  const states = path.map((i) => describeState(exploration, unpack(compiled.layout, store.arena, i * store.words)));
+  const tids = path.slice(1).map((i) => store.via[i]!);
+  const states = shownValues(exploration, path, tids).map((values) => describeState(exploration, values));
   const steps: TraceStep[] = [];
   for (let k = 1; k < path.length; k++) {
-    const tid = store.via[path[k]!]!;
+    const tid = tids[k - 1]!;
     const t = model.transitions[tid]!;
     const actor = model.actors[t.actor]!;
     const before = states[k - 1]!;
