@@ -48,9 +48,12 @@ function usesOf(model: Model): { owner: Int32Array; uses: number[][] } {
   for (const a of model.actors) owner[a.pcVar] = SHARED;
   let actor = 0;
   let list: number[] = [];
-  const read = (v: number) => {
+  const use = (v: number) => {
     if (owner[v] === UNUSED) owner[v] = actor;
     else if (owner[v] !== actor) owner[v] = SHARED;
+  };
+  const read = (v: number) => {
+    use(v);
     list.push(v);
   };
   const uses = model.transitions.map((t) => {
@@ -59,8 +62,8 @@ function usesOf(model: Model): { owner: Int32Array; uses: number[][] } {
     forEachRead(t.guard, read);
     for (const a of t.effects) {
       forEachRead(a.e, read);
-      read(a.id);
-      list[list.length - 1] = ~a.id;
+      use(a.id);
+      list.push(~a.id);
     }
     return list;
   });
