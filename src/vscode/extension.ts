@@ -17,13 +17,10 @@ import { ResultStore } from './results';
 import { PATCH_LANGUAGES, ReviewService, autoReviewable } from './reviews';
 import { SCENARIO_VIEW, ScenarioTree } from './scenarioTree';
 import { ReceivedMessage, TIMELINE_VIEW_TYPE, TimelineHost, TimelinePanel } from './timelinePanel';
-import { WorkerRunner } from './workerClient';
+import { REVIEW_WORKER_LIMITS, WorkerRunner } from './workerClient';
 import type { ToWebview } from '../protocol';
 
 const loadedAt = performance.now();
-
-/** Worker heap cap: generous for the explorer's packed states, small enough to protect the host. */
-const WORKER_HEAP_MB = 2048;
 
 /** Untitled pastes and .txt mails get lenses and hovers once reviewed (see RaceLensProvider). */
 const SELECTOR: vscode.DocumentSelector = [...PATCH_LANGUAGES.map((language) => ({ language })), { language: 'plaintext' }];
@@ -52,7 +49,7 @@ function wire(context: vscode.ExtensionContext, log: vscode.LogOutputChannel, t0
   const subs = context.subscriptions;
   const errors = new ErrorReporter(log);
   const config = new Config();
-  const runner = new WorkerRunner(vscode.Uri.joinPath(context.extensionUri, 'dist', 'worker.js').fsPath, { maxOldGenerationSizeMb: WORKER_HEAP_MB });
+  const runner = new WorkerRunner(vscode.Uri.joinPath(context.extensionUri, 'dist', 'worker.js').fsPath, REVIEW_WORKER_LIMITS);
   const store = new ResultStore();
   const outlines = new Outlines(runner, log);
   const service = new ReviewService(runner, store, config, errors);

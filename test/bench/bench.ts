@@ -7,8 +7,9 @@
  * Sections:
  * - scenarios: every scenario under every profile: states, transitions, states/s, visited set;
  * - fixtures: every exploration the fixture reviews run (baseline and patched programs);
- * - latency: review of every fixture patch, as a cold CLI process (`check FILE --json`) and
- *   through the warm in-process API, median of several runs, and per modelled hunk;
+ * - latency: review of every fixture patch, as a cold CLI process (`check FILE --json`), through
+ *   the warm in-process API, and warm in a worker thread with the extension's heap limits
+ *   (warmWorker.ts), median of several runs, and per modelled hunk;
  * - reduction: the models the fixture reviews reduce, simulated with and without partial-order
  *   reduction;
  * - scaling: the scaled scenarios (1-4 senders, 1-4 vectors, 1-3 vCPUs), each in its own
@@ -111,9 +112,12 @@ if (want('latency')) {
   const dir = path.join(ROOT, 'dist', 'baselines');
   const sample = readdirSync(dir).find((f) => f.endsWith('.json'));
   const baselines = sample ? bundledBaselines(dir, (JSON.parse(readFileSync(path.join(dir, sample), 'utf8')) as { fingerprint: string }).fingerprint) : undefined;
+  // Warm in the extension: the same reviews in a worker thread with the extension's heap limits.
+  const WARM_WORKER = path.join(__dirname, 'warmWorker.js');
+  const inWorker = JSON.parse(execFileSync(process.execPath, [WARM_WORKER, String(runs), ...patchFiles.map((f) => path.join(PATCHES, f))], { encoding: 'utf8', maxBuffer: 1 << 24 })) as number[][];
   const rows: (string | number)[][] = [];
   const out: unknown[] = [];
-  for (const f of patchFiles) {
+  for (const [k, f] of patchFiles.entries()) {
     const file = path.join(PATCHES, f);
     const cold: number[] = [];
     for (let i = 0; i < runs; i++) {
@@ -139,10 +143,15 @@ if (want('latency')) {
     }
     const c = median(cold);
     const w = median(warm);
-    rows.push([f.replace(/\.patch$/, ''), fmt(c), fmt(w, 1), hunks, hunks ? fmt(w / hunks, 1) : '-']);
-    out.push({ fixture: f, coldCliMs: c, warmApiMs: w, modelledHunks: hunks, warmPerHunkMs: hunks ? w / hunks : null, runs });
+    const ww = median(inWorker[k]!);
+    rows.push([f.replace(/\.patch$/, ''), fmt(c), fmt(w, 1), hunks, hunks ? fmt(w / hunks, 1) : '-', fmt(ww, 1), hunks ? fmt(ww / hunks, 1) : '-']);
+    out.push({ fixture: f, coldCliMs: c, warmApiMs: w, modelledHunks: hunks, warmPerHunkMs: hunks ? w / hunks : null, warmWorkerMs: ww, warmWorkerPerHunkMs: hunks ? ww / hunks : null, runs });
   }
-  table(`Review latency (median of ${runs}; warm: in-process after earlier reviews, with the bundled baselines)`, ['fixture', 'cold CLI ms', 'warm API ms', 'hunks', 'warm ms/hunk'], rows);
+  table(
+    `Review latency (median of ${runs}; warm: after earlier reviews, with the bundled baselines, in this process and in a worker thread with the extension's heap limits)`,
+    ['fixture', 'cold CLI ms', 'warm API ms', 'hunks', 'warm ms/hunk', 'worker ms', 'worker ms/hunk'],
+    rows,
+  );
   results['latency'] = out;
 }
 
