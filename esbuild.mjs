@@ -1,7 +1,7 @@
 // One base configuration, several targets (see ../shared/docs/style.md):
 // the CLI and the extension host bundle run on Node (CommonJS, `vscode` external), the
-// exploration worker runs in a Node worker thread, and the timeline runs in the webview (ESM,
-// browser). Type-checking is `tsc` (npm run compile); esbuild only bundles.
+// exploration worker and its scenario helpers run in Node worker threads, and the timeline
+// runs in the webview (ESM, browser). Type-checking is `tsc` (npm run compile); esbuild only bundles.
 // Flags: --production (minify, no source maps), --watch.
 import * as esbuild from 'esbuild';
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -44,6 +44,7 @@ const targets = [
   { ...node, entryPoints: ['src/cli.ts'], outfile: 'dist/cli-main.js' },
   { ...node, entryPoints: ['src/vscode/extension.ts'], outfile: 'dist/extension.js' },
   { ...node, entryPoints: ['src/vscode/worker.ts'], outfile: 'dist/worker.js' },
+  { ...node, entryPoints: ['src/review/scenarioHelper.ts'], outfile: 'dist/scenarioHelper.js' },
   { ...base, platform: 'browser', format: 'esm', target: 'es2022', entryPoints: ['src/webview/main.ts'], outfile: 'dist/webview.js' },
 ].filter((t) => existsSync(t.entryPoints[0]));
 

@@ -18,13 +18,14 @@ import { areaById, areaDefines } from '../model/registry';
 import { isFullBarrier } from '../model/barriers';
 import { underTso } from '../model/scenarioVariants';
 import { Token, tokenKey } from '../mapping/tokens';
-import { SCENARIOS, Scenario } from '../model/scenarios';
+import { SCENARIOS, Scenario, scenarioById } from '../model/scenarios';
 import { ModelSize, PropertyResult, SimulationResult, buildModel, simulateModel, sizeOf } from '../model/simulate';
 import { Model } from '../model/ir';
 import { HunkChange, HunkStatus, MappedHunk, ProgramEdit, applyEdits, mapHunk, touchesModelledFunction } from '../mapping/map';
 import { Hunk, Patch, PatchSet } from '../patch';
 import { CounterexampleStep, counterexampleOf } from './simulationReport';
 import { ResultCache, fromCache, fromModel, modelKey, programsHash, resultKey, reusable } from './resultCache';
+import { BatchOutcome, ScenarioPool } from './scenarioPool';
 
 export type Verdict = 'introduced' | 'fixed' | 'still-violated' | 'inconclusive';
 
@@ -48,6 +49,11 @@ export interface ReviewOptions {
    * explored (model/behaviour.ts; default true). Tests turn it off to check the two agree.
    */
   readonly matchModels?: boolean;
+  /**
+   * Helper threads that explore a patch's scenarios beside this one (scenarioPool.ts); not used
+   * when `observe` or `now` is given, which need every exploration in this thread.
+   */
+  readonly pool?: ScenarioPool;
 }
 
 /** One exploration a review ran: a scenario under a profile's programs, and its result. */
@@ -177,10 +183,10 @@ class Runner {
     return key;
   }
 
-  private model(key: string, scenario: Scenario, programs: ProgramSet): Model {
+  private model(key: string, scenario: Scenario, programs: ProgramSet, signal = this.opts.signal): Model {
     let m = this.models.get(key);
     if (!m) {
-      cancelled(this.opts.signal);
+      cancelled(signal);
       // The programs are complete sets (a patch may add or remove a function): they replace the profile's.
       m = buildModel(scenario, { ...this.profile, programs });
       this.models.set(key, m);
@@ -295,18 +301,63 @@ class Runner {
     return undefined;
   }
 
-  run(scenario: Scenario, programs: ProgramSet): SimulationResult {
+  /**
+   * Builds and explores `scenarios` under `programs` (a complete set) ahead of the review's use
+   * of them, spread over the pool's threads when there is one; the reason the first of them (in
+   * order) does not build, or undefined. Without a pool, it builds them, as `unbuildable`.
+   */
+  prepare(scenarios: readonly Scenario[], programs: ProgramSet): string | undefined {
+    const pool = this.opts.pool;
+    const todo = scenarios.filter((sc) => {
+      const key = this.key(sc, programs);
+      return !this.stored(key) && !this.models.has(key);
+    });
+    if (!pool?.size || todo.length < 2 || this.opts.observe || this.opts.now) return this.unbuildable(scenarios, programs);
+    const outcomes = pool.run({
+      profile: this.profile.id,
+      programs,
+      scenarios: todo.map((sc) => sc.id),
+      ...(this.opts.maxStates ? { maxStates: this.opts.maxStates } : {}),
+      ...(this.opts.timeoutMs ? { timeoutMs: this.opts.timeoutMs } : {}),
+      aborted: () => this.opts.signal?.aborted === true,
+      runHere: (i, answered) => this.outcome(todo[i]!, programs, answered),
+    });
+    cancelled(this.opts.signal);
+    for (const [i, o] of outcomes.entries()) {
+      if (o?.kind === 'unbuildable') return o.message;
+      if (o) this.keep(this.key(todo[i]!, programs), programs, o.result);
+    }
+    return this.unbuildable(scenarios, programs);
+  }
+
+  /**
+   * `run`, with a model that does not build as the reason instead of an error. With `answered`
+   * (a helper thread runs the same scenario), it gives up once that holds, and returns undefined.
+   */
+  outcome(scenario: Scenario, programs: ProgramSet, answered?: () => boolean): BatchOutcome | undefined {
+    const review = this.opts.signal;
+    const signal = answered ? { get aborted() { return review?.aborted === true || answered(); } } : review;
+    try {
+      return { kind: 'result', result: this.run(scenario, programs, signal) };
+    } catch (e) {
+      if (e instanceof RaceLensError && !(e instanceof CancelledError)) return { kind: 'unbuildable', message: e.message };
+      if (e instanceof CancelledError && answered?.() && !review?.aborted) return undefined;
+      throw e;
+    }
+  }
+
+  run(scenario: Scenario, programs: ProgramSet, signal = this.opts.signal): SimulationResult {
     const key = this.key(scenario, programs);
     let r = this.stored(key);
     if (!r) {
-      cancelled(this.opts.signal);
-      const model = this.model(key, scenario, programs);
+      cancelled(signal);
+      const model = this.model(key, scenario, programs, signal);
       // A model that explores like one already explored (the baseline's, when the patch only
       // changes what this scenario's area does not run) takes that result.
       const { same, byModel } = this.matching(scenario, model);
       if (same) r = fromModel(same, model);
       else {
-        r = this.explore(model, scenario);
+        r = this.explore(model, scenario, signal);
         this.keepByModel(scenario, model, programs, r, byModel);
         this.opts.observe?.({ scenario, profile: this.profile, programs, model, result: r });
       }
@@ -316,13 +367,13 @@ class Runner {
     return fromCache(r, programs);
   }
 
-  private explore(model: Model, scenario: Scenario): SimulationResult {
+  private explore(model: Model, scenario: Scenario, signal: CancelSignal | undefined): SimulationResult {
     let r: SimulationResult;
     try {
       r = simulateModel(model, scenario, this.profile, {}, {
         ...(this.opts.maxStates ? { maxStates: this.opts.maxStates } : {}),
         ...(this.opts.timeoutMs ? { maxMs: this.opts.timeoutMs } : {}),
-        ...(this.opts.signal ? { signal: this.opts.signal } : {}),
+        ...(signal ? { signal } : {}),
         ...(this.opts.now ? { now: this.opts.now } : {}),
       });
     } catch (e) {
@@ -345,6 +396,18 @@ class Runner {
       this.pendingOfSize(r.scenario, r.modelSize);
     }
   }
+}
+
+/**
+ * For a helper thread of a `ScenarioPool`: explores scenarios (by id) of one batch's programs
+ * in the profile `profileId`, as the calling review's Runner would.
+ */
+export function batchExplorer(profileId: string, programs: ProgramSet, opts: ReviewOptions): (scenario: string) => BatchOutcome {
+  const profile = PROFILES.find((p) => p.id === profileId);
+  if (!profile) throw new ModelError(`no profile ${profileId}`);
+  const runner = new Runner(profile, opts);
+  // Without `answered`, an outcome is always given.
+  return (id) => runner.outcome(scenarioById(id), programs)!;
 }
 
 function sizeKey(scenario: string, size: ModelSize): string {
@@ -470,7 +533,7 @@ function applicable(mapped: readonly MappedHunk[], base: ProgramSet, profile: Pr
       // the others are built as they will be explored (under x86-TSO when the edits reorder
       // across a barrier), so the models made here are the ones the review explores.
       const { explored } = scenariosToExplore(scenarios, before, edits, runner);
-      return runner.unbuildable(explored, before) ?? runner.unbuildable(explored, after);
+      return runner.unbuildable(explored, before) ?? runner.prepare(explored, after);
     } catch (e) {
       if (e instanceof RaceLensError && !(e instanceof CancelledError)) return e.message;
       throw e;

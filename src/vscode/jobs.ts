@@ -13,10 +13,11 @@ import type { PatchSet } from '../patch';
 import { ReviewOptions, reviewHunk, reviewPatchSet } from '../review/review';
 import { counterexampleOf } from '../review/simulationReport';
 import type { ResultCache } from '../review/resultCache';
+import type { ScenarioPool } from '../review/scenarioPool';
 import { ExploreLimits, PatchOutline, ScenarioRun, WorkerError, WorkerJob, WorkerResult } from './workerProtocol';
 
-function options(profile: string | null, limits: ExploreLimits, cache: ResultCache | undefined): ReviewOptions {
-  return { ...(profile !== null ? { profile } : {}), maxStates: limits.maxStates, timeoutMs: limits.timeoutMs, ...(cache ? { cache } : {}) };
+function options(profile: string | null, limits: ExploreLimits, cache: ResultCache | undefined, pool: ScenarioPool | undefined): ReviewOptions {
+  return { ...(profile !== null ? { profile } : {}), maxStates: limits.maxStates, timeoutMs: limits.timeoutMs, ...(cache ? { cache } : {}), ...(pool ? { pool } : {}) };
 }
 
 export function outlineOf(set: PatchSet): PatchOutline {
@@ -61,16 +62,16 @@ export function errorOf(e: unknown): WorkerError {
   return { type: 'internal', message: err.message, ...(err.stack ? { stack: err.stack } : {}) };
 }
 
-/** `cache`: results kept across the jobs of one worker (and the bundled baselines). */
-export function runJob(job: WorkerJob, cache?: ResultCache): WorkerResult {
+/** `cache`: results kept across the jobs of one worker (and the bundled baselines); `pool`: its helper threads. */
+export function runJob(job: WorkerJob, cache?: ResultCache, pool?: ScenarioPool): WorkerResult {
   try {
     switch (job.kind) {
       case 'outline':
         return { kind: 'outline', outline: outlineOf(readPatches(job.text)) };
       case 'review':
-        return { kind: 'review', review: reviewPatchSet(readPatches(job.text), options(job.profile, job.limits, cache)) };
+        return { kind: 'review', review: reviewPatchSet(readPatches(job.text), options(job.profile, job.limits, cache, pool)) };
       case 'reviewHunk': {
-        const r = reviewHunk(readPatches(job.text), job.hunk, options(job.profile, job.limits, cache));
+        const r = reviewHunk(readPatches(job.text), job.hunk, options(job.profile, job.limits, cache, pool));
         return { kind: 'reviewHunk', profile: r.profile, review: r.review };
       }
       case 'simulate':

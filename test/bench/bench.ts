@@ -9,7 +9,7 @@
  * - fixtures: every exploration the fixture reviews run (baseline and patched programs);
  * - latency: review of every fixture patch, as a cold CLI process (`check FILE --json`), through
  *   the warm in-process API, and warm in a worker thread with the extension's heap limits
- *   (warmWorker.ts), median of several runs, and per modelled hunk;
+ *   (warmWorker.ts), alone and with its helper threads, median of several runs, per modelled hunk;
  * - reduction: the models the fixture reviews reduce, simulated with and without partial-order
  *   reduction;
  * - scaling: the scaled scenarios (1-4 senders, 1-4 vectors, 1-3 vCPUs), each in its own
@@ -30,6 +30,7 @@ import { buildModel, simulateModel } from '../../src/model/simulate';
 import { readPatches } from '../../src/patch';
 import { reviewPatchSet } from '../../src/review/review';
 import { bundledBaselines } from '../../src/review/resultCache';
+import { helpersForThisMachine } from '../../src/review/scenarioPool';
 import { runSpin, spinAvailable } from '../spin/pan';
 import { exploreOnce } from './one';
 
@@ -112,9 +113,13 @@ if (want('latency')) {
   const dir = path.join(ROOT, 'dist', 'baselines');
   const sample = readdirSync(dir).find((f) => f.endsWith('.json'));
   const baselines = sample ? bundledBaselines(dir, (JSON.parse(readFileSync(path.join(dir, sample), 'utf8')) as { fingerprint: string }).fingerprint) : undefined;
-  // Warm in the extension: the same reviews in a worker thread with the extension's heap limits.
-  const WARM_WORKER = path.join(__dirname, 'warmWorker.js');
-  const inWorker = JSON.parse(execFileSync(process.execPath, [WARM_WORKER, String(runs), ...patchFiles.map((f) => path.join(PATCHES, f))], { encoding: 'utf8', maxBuffer: 1 << 24 })) as number[][];
+  // Warm in the extension: the same reviews in a worker thread with the extension's heap limits,
+  // alone and with the helper threads the extension gives it on this machine.
+  const inWorker = (helpers: string) =>
+    JSON.parse(execFileSync(process.execPath, [path.join(__dirname, 'warmWorker.js'), String(runs), helpers, ...patchFiles.map((f) => path.join(PATCHES, f))], { encoding: 'utf8', maxBuffer: 1 << 24 })) as number[][];
+  const alone = inWorker('0');
+  const helped = inWorker('auto');
+  const helpers = helpersForThisMachine();
   const rows: (string | number)[][] = [];
   const out: unknown[] = [];
   for (const [k, f] of patchFiles.entries()) {
@@ -143,13 +148,15 @@ if (want('latency')) {
     }
     const c = median(cold);
     const w = median(warm);
-    const ww = median(inWorker[k]!);
-    rows.push([f.replace(/\.patch$/, ''), fmt(c), fmt(w, 1), hunks, hunks ? fmt(w / hunks, 1) : '-', fmt(ww, 1), hunks ? fmt(ww / hunks, 1) : '-']);
-    out.push({ fixture: f, coldCliMs: c, warmApiMs: w, modelledHunks: hunks, warmPerHunkMs: hunks ? w / hunks : null, warmWorkerMs: ww, warmWorkerPerHunkMs: hunks ? ww / hunks : null, runs });
+    const wa = median(alone[k]!);
+    const wh = median(helped[k]!);
+    const perHunk = (ms: number) => (hunks ? fmt(ms / hunks, 1) : '-');
+    rows.push([f.replace(/\.patch$/, ''), fmt(c), hunks, perHunk(w), perHunk(wa), perHunk(wh)]);
+    out.push({ fixture: f, coldCliMs: c, warmApiMs: w, modelledHunks: hunks, warmPerHunkMs: hunks ? w / hunks : null, warmWorkerMs: wa, warmWorkerHelpedMs: wh, helpers, runs });
   }
   table(
-    `Review latency (median of ${runs}; warm: after earlier reviews, with the bundled baselines, in this process and in a worker thread with the extension's heap limits)`,
-    ['fixture', 'cold CLI ms', 'warm API ms', 'hunks', 'warm ms/hunk', 'worker ms', 'worker ms/hunk'],
+    `Review latency (median of ${runs}; warm: after earlier reviews, with the bundled baselines: in this process, in a worker thread with the extension's heap limits, and in that worker with its ${helpers} helper thread${helpers === 1 ? '' : 's'})`,
+    ['fixture', 'cold CLI ms', 'hunks', 'warm ms/hunk', 'worker ms/hunk', `+${helpers} helper ms/hunk`],
     rows,
   );
   results['latency'] = out;

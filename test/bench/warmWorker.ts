@@ -4,7 +4,10 @@
  * The patched side is explored afresh every time (the bundled baselines only, no kept results),
  * as in the bench's in-process measurement.
  *
- *   node out/test/bench/warmWorker.js RUNS FILE...
+ *   node out/test/bench/warmWorker.js RUNS HELPERS FILE...
+ *
+ * HELPERS: the review thread's helper threads (scenarioPool.ts); `auto` as the extension has
+ * them (`helpersForThisMachine`), 0 for none.
  *
  * Prints one JSON array: per file, the milliseconds of each timed run. The bench (bench.ts)
  * runs it in a process of its own, once for all fixtures.
@@ -16,23 +19,31 @@ import { readPatches } from '../../src/patch';
 import { bundledBaselines } from '../../src/review/resultCache';
 import { reviewPatchSet } from '../../src/review/review';
 import { REVIEW_WORKER_LIMITS } from '../../src/vscode/workerClient';
+import { ScenarioPool, helpersForThisMachine } from '../../src/review/scenarioPool';
 
 const ROOT = path.join(__dirname, '..', '..', '..');
 
 interface Task {
   readonly runs: number;
+  readonly helpers: number;
   readonly files: readonly string[];
 }
 
-function measure({ runs, files }: Task): number[][] {
+function measure({ runs, helpers, files }: Task): number[][] {
   const dir = path.join(ROOT, 'dist', 'baselines');
   const sample = readdirSync(dir).find((f) => f.endsWith('.json'));
-  const baselines = sample ? bundledBaselines(dir, (JSON.parse(readFileSync(path.join(dir, sample), 'utf8')) as { fingerprint: string }).fingerprint) : undefined;
-  const opts = baselines ? { cache: baselines } : {};
+  // Helper threads from the bundle, as the extension's worker has them (src/vscode/worker.ts).
+  const fingerprint = sample ? (JSON.parse(readFileSync(path.join(dir, sample), 'utf8')) as { fingerprint: string }).fingerprint : undefined;
+  const pool = new ScenarioPool(path.join(ROOT, 'dist', 'scenarioHelper.js'), helpers, {
+    ...(fingerprint ? { baselines: { dir, fingerprint } } : {}),
+    resourceLimits: REVIEW_WORKER_LIMITS,
+  });
+  const baselines = fingerprint ? bundledBaselines(dir, fingerprint) : undefined;
+  const opts = { ...(baselines ? { cache: baselines } : {}), pool };
   const texts = files.map((file) => readFileSync(file));
   // A JIT that has run reviews before: every fixture once, then each measured in turn.
   for (const text of texts) reviewPatchSet(readPatches(text), opts);
-  return texts.map((text) => {
+  const out = texts.map((text) => {
     const ms: number[] = [];
     for (let i = 0; i < runs; i++) {
       const t = performance.now();
@@ -41,11 +52,14 @@ function measure({ runs, files }: Task): number[][] {
     }
     return ms;
   });
+  pool.dispose();
+  return out;
 }
 
 if (isMainThread) {
-  const [runs, ...files] = process.argv.slice(2);
-  const worker = new Worker(__filename, { workerData: { runs: Number(runs), files } satisfies Task, resourceLimits: REVIEW_WORKER_LIMITS });
+  const [runs, helpers, ...files] = process.argv.slice(2);
+  const task: Task = { runs: Number(runs), helpers: helpers === 'auto' ? helpersForThisMachine() : Number(helpers), files };
+  const worker = new Worker(__filename, { workerData: task, resourceLimits: REVIEW_WORKER_LIMITS });
   worker.once('message', (ms: number[][]) => process.stdout.write(JSON.stringify(ms)));
   worker.once('error', (e) => {
     process.stderr.write(`${e.stack ?? e.message}\n`);
