@@ -36,6 +36,7 @@ function serve(batch: HelperBatch): void {
       const message: HelperMessage = { batch: batch.id, index, outcome };
       port.postMessage(message);
       Atomics.store(answered, index, 1);
+      Atomics.notify(answered, index);
       if (outcome.kind === 'unbuildable') Atomics.store(slots, STOP, 1);
     }
   } catch {

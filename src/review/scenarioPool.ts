@@ -12,10 +12,11 @@
  * baselines. Findings, notes and their order are assembled by the caller afterwards, as
  * without helpers.
  *
- * The caller never waits for a helper. Once every scenario is taken, a scenario a helper is
- * still exploring is explored by the caller too, which gives up as soon as the helper's answer
- * is in (`answered`, read at the explorer's cancellation checks). So a helper whose JIT is
- * still cold, or which has died, costs at most what the caller would have spent alone.
+ * The caller never waits long for a helper. Once every scenario is taken, it waits for a
+ * scenario a helper is still exploring about as long as one of its own took, then explores it
+ * too, and gives up as soon as the helper's answer is in (`answered`, read at the explorer's
+ * cancellation checks). So a helper whose JIT is still cold, or which has died, costs little
+ * more than what the caller would have spent alone.
  *
  * - A scenario whose model does not build stops the batch: no scenario is taken after it, and
  *   the first failure in scenario order is reported (every scenario before it was taken, and
@@ -82,7 +83,10 @@ export function slotsOf(shared: SharedArrayBuffer): Int32Array {
   return new Int32Array(shared, 0, SLOTS);
 }
 
-/** Per scenario: set by a helper once it has posted that scenario's outcome. */
+/** The longest the caller waits for a helper's answer before exploring that scenario too. */
+const MAX_PATIENCE_MS = 50;
+
+/** Per scenario: set (and notified) by a helper once it has posted that scenario's outcome. */
 export function answeredOf(shared: SharedArrayBuffer): Int32Array {
   return new Int32Array(shared, 4 * SLOTS);
 }
@@ -108,11 +112,17 @@ export interface BatchRequest {
 }
 
 /**
- * Helpers for a review thread on this machine: the other cores, at most three (a review
- * explores a few dozen scenarios, and the extension may run more than one review at once).
+ * Helpers for a review thread on this machine: the cores but two, at most three. One core is
+ * left to the extension host and to V8's own threads (optimising compilers, the parallel
+ * scavenger), which every JavaScript thread keeps busy: on this project's 2-core machine a
+ * helper beside the review thread made both slower, and reviews took as long as alone (ten
+ * fixtures, 2026-11-21: a sum of 461-524 ms alone against 501-537 with one helper, four
+ * alternating workers each; small reviews slower, the largest faster). At most three: a review
+ * explores a few dozen scenarios, and the extension may run more than one review at once.
+ * Machines with four cores or more get helpers; none such was at hand to time them.
  */
 export function helpersForThisMachine(): number {
-  return Math.max(0, Math.min(3, availableParallelism() - 1));
+  return Math.max(0, Math.min(3, availableParallelism() - 2));
 }
 
 /**
@@ -189,19 +199,27 @@ export class ScenarioPool {
       }
     };
     try {
-      // The caller takes scenarios like a helper.
+      // The caller takes scenarios like a helper, and times its own.
+      let ownMs = 0;
+      let own = 0;
       for (;;) {
         if (Atomics.load(slots, STOP) || request.aborted()) break;
         const i = Atomics.add(slots, NEXT, 1);
         if (i >= n) break;
+        const t = performance.now();
         outcomes[i] = request.runHere(i);
+        ownMs += performance.now() - t;
+        own++;
         if (outcomes[i]!.kind === 'unbuildable') Atomics.store(slots, STOP, 1);
       }
       // Every scenario up to here is taken; those a helper has not answered yet are raced here,
-      // in order, up to the first that does not build.
+      // in order, up to the first that does not build: after waiting for the helper as long as
+      // one of the caller's own scenarios took on average, since a warm helper is about to answer.
+      const patience = own ? Math.min(MAX_PATIENCE_MS, ownMs / own) : 0;
       const taken = Math.min(n, Atomics.load(slots, NEXT));
       for (let i = 0; i < taken; i++) {
         receive();
+        if (!outcomes[i] && patience > 0 && Atomics.wait(answered, i, 0, patience) !== 'timed-out') receive();
         if (!outcomes[i]) {
           if (request.aborted()) break;
           const mine = request.runHere(i, () => Atomics.load(answered, i) !== 0);

@@ -114,12 +114,13 @@ if (want('latency')) {
   const sample = readdirSync(dir).find((f) => f.endsWith('.json'));
   const baselines = sample ? bundledBaselines(dir, (JSON.parse(readFileSync(path.join(dir, sample), 'utf8')) as { fingerprint: string }).fingerprint) : undefined;
   // Warm in the extension: the same reviews in a worker thread with the extension's heap limits,
-  // alone and with the helper threads the extension gives it on this machine.
+  // alone and with helper threads: as many as the extension gives it on this machine, at least
+  // one (on 2 cores it gives none, and the column shows why).
   const inWorker = (helpers: string) =>
     JSON.parse(execFileSync(process.execPath, [path.join(__dirname, 'warmWorker.js'), String(runs), helpers, ...patchFiles.map((f) => path.join(PATCHES, f))], { encoding: 'utf8', maxBuffer: 1 << 24 })) as number[][];
   const alone = inWorker('0');
-  const helped = inWorker('auto');
-  const helpers = helpersForThisMachine();
+  const helpers = Math.max(1, helpersForThisMachine());
+  const helped = inWorker(String(helpers));
   const rows: (string | number)[][] = [];
   const out: unknown[] = [];
   for (const [k, f] of patchFiles.entries()) {
@@ -155,7 +156,7 @@ if (want('latency')) {
     out.push({ fixture: f, coldCliMs: c, warmApiMs: w, modelledHunks: hunks, warmPerHunkMs: hunks ? w / hunks : null, warmWorkerMs: wa, warmWorkerHelpedMs: wh, helpers, runs });
   }
   table(
-    `Review latency (median of ${runs}; warm: after earlier reviews, with the bundled baselines: in this process, in a worker thread with the extension's heap limits, and in that worker with its ${helpers} helper thread${helpers === 1 ? '' : 's'})`,
+    `Review latency (median of ${runs}; warm: after earlier reviews, with the bundled baselines: in this process, in a worker thread with the extension's heap limits, and in that worker with ${helpers} helper thread${helpers === 1 ? '' : 's'}; the extension gives it ${helpersForThisMachine()} on this machine)`,
     ['fixture', 'cold CLI ms', 'hunks', 'warm ms/hunk', 'worker ms/hunk', `+${helpers} helper ms/hunk`],
     rows,
   );
