@@ -137,3 +137,32 @@ export function behaviourKey(model: Model): string {
     .update(JSON.stringify(w.texts))
     .digest('hex');
 }
+
+/**
+ * A cheap 32-bit digest of part of what `behaviourKey` covers: the variables' bounds and initial
+ * values, and each transition's actor, source and target points, the variables its effects
+ * write, and whether it is a barrier. Two models with the same behaviour key have the same
+ * shape, so models of different shapes never explore alike and their keys need not be
+ * computed: a patch that moves a step changes the points of the transitions around it. Equal
+ * shapes say nothing; only the key decides.
+ */
+export function shapeOf(model: Model): number {
+  let h = 0x811c9dc5 | 0;
+  const mix = (x: number) => {
+    h = Math.imul(h ^ x, 0x01000193);
+  };
+  mix(model.vars.length);
+  for (const v of model.vars) {
+    mix(v.max);
+    mix(v.init);
+  }
+  mix(model.transitions.length);
+  for (const t of model.transitions) {
+    mix(t.actor);
+    mix(t.from);
+    mix(t.to);
+    mix(t.fence ? -1 : t.effects.length);
+    for (const a of t.effects) mix(a.id);
+  }
+  return h >>> 0;
+}

@@ -2,6 +2,7 @@
  * One simulation: a scenario, under a profile's programs with optional overrides, explored
  * to a result with verdicts, statistics, counters and shortest counterexamples.
  */
+import { shapeOf } from './behaviour';
 import { compile } from './compile';
 import { CounterValues, countersAlong, maxCounters } from './counters';
 import { ModelError } from './errors';
@@ -34,7 +35,7 @@ export interface SimulationResult {
   /** Every program the model runs (see `Model.programs`). */
   readonly programs: readonly string[];
   readonly properties: readonly PropertyResult[];
-  /** The model's size: a model of another size cannot explore like this one (behaviour.ts). */
+  /** The model's size and shape: a model of another cannot explore like this one (behaviour.ts). */
   readonly modelSize: ModelSize;
   /** Maximum of each counter over all executions; absent when the graph was too large to keep. */
   readonly counters?: CounterValues;
@@ -44,10 +45,12 @@ export interface SimulationResult {
 export interface ModelSize {
   readonly vars: number;
   readonly transitions: number;
+  /** `shapeOf` the model. */
+  readonly shape: number;
 }
 
 export function sizeOf(model: Model): ModelSize {
-  return { vars: model.vars.length, transitions: model.transitions.length };
+  return { vars: model.vars.length, transitions: model.transitions.length, shape: shapeOf(model) };
 }
 
 /** Edges are kept for the counters only while the run is small enough to afford it. */

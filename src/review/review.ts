@@ -208,10 +208,11 @@ class Runner {
   }
 
   /**
-   * For matching models (`matchModels`): the sizes, by scenario, of the complete results at
-   * hand, each with the explored results of that size not yet kept by model key. A model's key
-   * costs a walk of all its expressions, so it is computed only when a result of its scenario
-   * and size is at hand: a model of another size cannot explore alike.
+   * For matching models (`matchModels`): the sizes and shapes, by scenario, of the complete
+   * results at hand, each with the explored results of that size not yet kept by model key. A
+   * model's key costs a walk of all its expressions, so it is computed only when a result of its
+   * scenario, size and shape is at hand: a model of another cannot explore alike (behaviour.ts
+   * `shapeOf`; a patch that moves a step changes the shape of the models that run it).
    */
   private readonly sized = new Map<string, { model: Model; programs: ProgramSet; result: SimulationResult }[]>();
 
@@ -227,14 +228,14 @@ class Runner {
     return same ? { same, byModel } : { byModel };
   }
 
-  /** Keeps a complete explored result for `matching`: by model key when computed, else by size. */
+  /** Keeps a complete explored result for `matching`: by model key when computed, else by size and shape. */
   private keepByModel(scenario: Scenario, model: Model, programs: ProgramSet, result: SimulationResult, byModel: string | undefined): void {
     if (this.opts.matchModels === false || !result.stats.complete) return;
     if (byModel !== undefined) return this.keep(byModel, programs, result);
     this.pendingOfSize(scenario.id, result.modelSize).push({ model, programs, result });
   }
 
-  /** The explored results of this scenario and size waiting for a model key; the size is at hand from now on. */
+  /** The explored results of this scenario, size and shape waiting for a model key; the size is at hand from now on. */
   private pendingOfSize(scenario: string, size: ModelSize): { model: Model; programs: ProgramSet; result: SimulationResult }[] {
     const k = sizeKey(scenario, size);
     let pending = this.sized.get(k);
@@ -411,7 +412,7 @@ export function batchExplorer(profileId: string, programs: ProgramSet, opts: Rev
 }
 
 function sizeKey(scenario: string, size: ModelSize): string {
-  return `${scenario}\u0000${size.vars}\u0000${size.transitions}`;
+  return `${scenario}\u0000${size.vars}\u0000${size.transitions}\u0000${size.shape}`;
 }
 
 /**

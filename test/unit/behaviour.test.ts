@@ -3,7 +3,7 @@
  * from and how their program points are named; different for any change the explorer reads.
  */
 import * as assert from 'node:assert/strict';
-import { behaviourKey } from '../../src/model/behaviour';
+import { behaviourKey, shapeOf } from '../../src/model/behaviour';
 import { Expr, Model, Transition, lit } from '../../src/model/ir';
 import { profileByVersion } from '../../src/model/profiles';
 import { SCENARIOS } from '../../src/model/scenarios';
@@ -74,6 +74,24 @@ describe('behaviour key', () => {
       keys.add(k);
     }
     assert.equal(keys.size, Object.keys(variants).length + 1, 'two different changes gave the same key');
+  });
+
+  it('models with one key have one shape; the shape changes with the points, targets and order of transitions', () => {
+    const m = model();
+    const i = effectful(m);
+    const renamed: Model = { ...m, transitions: m.transitions.map((t) => (t.origin ? { ...t, origin: { ...t.origin, line: 4242 } } : t)) };
+    assert.equal(behaviourKey(renamed), behaviourKey(m));
+    assert.equal(shapeOf(renamed), shapeOf(m));
+    assert.equal(shapeOf(model()), shapeOf(m));
+    const changed: Record<string, Model> = {
+      destination: withTransition(m, i, (t) => ({ ...t, to: t.to + 1 })),
+      'effect target': withTransition(m, i, (t) => ({ ...t, effects: t.effects.map((x, k) => (k === 0 ? { ...x, id: x.id + 1 } : x)) })),
+      'one effect fewer': withTransition(m, i, (t) => ({ ...t, effects: t.effects.slice(1) })),
+      fence: withTransition(m, i, (t) => ({ ...t, fence: !t.fence })),
+      'transition order': { ...m, transitions: [m.transitions[1]!, m.transitions[0]!, ...m.transitions.slice(2)] },
+      'a variable bound': { ...m, vars: m.vars.map((v, k) => (k === 0 ? { ...v, max: v.max + 1 } : v)) },
+    };
+    for (const [what, v] of Object.entries(changed)) assert.notEqual(shapeOf(v), shapeOf(m), what);
   });
 
   it('differs for every scenario of every profile: no two models share a key by accident', () => {
