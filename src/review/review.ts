@@ -326,7 +326,10 @@ class Runner {
     cancelled(this.opts.signal);
     for (const [i, o] of outcomes.entries()) {
       if (o?.kind === 'unbuildable') return o.message;
-      if (o) this.keep(this.key(todo[i]!, programs), programs, o.result);
+      // Only complete results are kept: a helper has no results at hand to match models with
+      // (the baselines a review explored earlier), so one it stopped at a limit is explored
+      // again here, where `run` may match it as a review alone does.
+      if (o?.result.stats.complete) this.keep(this.key(todo[i]!, programs), programs, o.result);
     }
     return this.unbuildable(scenarios, programs);
   }
@@ -520,7 +523,8 @@ function hunkReport(m: MappedHunk): HunkReport {
  * reason, and left out.
  */
 function applicable(mapped: readonly MappedHunk[], base: ProgramSet, profile: Profile, scenarios: readonly Scenario[], runner: Runner): MappedHunk[] {
-  const fits = (ms: readonly MappedHunk[]) => {
+  /** `explore`: the patched side is explored now, with the pool's helpers (the full set of hunks only: a retry hunk by hunk only builds). */
+  const fits = (ms: readonly MappedHunk[], explore: boolean) => {
     // Hunk by hunk, a document of thousands grows this loop quadratically: keep it cancellable.
     runner.checkCancelled();
     const edits = ms.flatMap((m) => m.edits);
@@ -534,17 +538,17 @@ function applicable(mapped: readonly MappedHunk[], base: ProgramSet, profile: Pr
       // the others are built as they will be explored (under x86-TSO when the edits reorder
       // across a barrier), so the models made here are the ones the review explores.
       const { explored } = scenariosToExplore(scenarios, before, edits, runner);
-      return runner.unbuildable(explored, before) ?? runner.prepare(explored, after);
+      return runner.unbuildable(explored, before) ?? (explore ? runner.prepare(explored, after) : runner.unbuildable(explored, after));
     } catch (e) {
       if (e instanceof RaceLensError && !(e instanceof CancelledError)) return e.message;
       throw e;
     }
   };
-  if (!fits(mapped)) return [...mapped];
+  if (!fits(mapped, true)) return [...mapped];
   const kept: MappedHunk[] = [];
   const out: MappedHunk[] = [];
   for (const m of mapped) {
-    const why = m.edits.length ? fits([...kept, m]) : undefined;
+    const why = m.edits.length ? fits([...kept, m], false) : undefined;
     if (!why) {
       kept.push(m);
       out.push(m);

@@ -4,12 +4,14 @@
  * die, or be cancelled; and a model that does not build is reported with the same reason.
  */
 import * as assert from 'node:assert/strict';
+import { existsSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { CancelledError } from '../../src/model/errors';
 import { readPatches } from '../../src/patch';
 import { ReviewOptions, reviewHunk, reviewPatchSet } from '../../src/review/review';
 import { ScenarioPool } from '../../src/review/scenarioPool';
 import { fixture, formatPatch, mbox, render } from '../fixtures/fixtures';
+import { greedyMark } from './scenarioHelpers/greedyDead';
 
 /** tsc's output of the helper entry: without the bundle's baselines, so helpers explore everything. */
 const HELPER = path.resolve(__dirname, '../../src/review/scenarioHelper.js');
@@ -98,11 +100,35 @@ describe('a review spread over helper threads (scenarioPool.ts)', function () {
 
   it('a helper that takes every scenario and dies: the caller explores them all, same review', () => {
     const dying = new ScenarioPool(GREEDY_DEAD, 1);
+    const mark = greedyMark();
+    rmSync(mark, { force: true });
+    // The caller's first scenario waits until the helper has taken all the others, so that
+    // every other one is one a dead helper took; the caller then explores them as races.
+    let raced = 0;
+    const run = dying.run.bind(dying);
+    dying.run = (request) => {
+      let first = true;
+      return run({
+        ...request,
+        runHere: (i, answered) => {
+          if (first) {
+            first = false;
+            const sleep = new Int32Array(new SharedArrayBuffer(4));
+            for (let waited = 0; !existsSync(mark) && waited < 20_000; waited += 20) Atomics.wait(sleep, 0, 0, 20);
+          }
+          if (answered) raced++;
+          return request.runHere(i, answered);
+        },
+      });
+    };
     try {
       const { alone, pooled, batches } = both(render(fixture('upstream-srcu-unlock-after-sync'), 'format-patch'), dying);
       assert.ok(batches > 0);
+      assert.ok(existsSync(mark), 'the helper never took the batch');
+      assert.ok(raced > 0, 'no scenario was left by the dead helper');
       assert.equal(pooled, alone);
     } finally {
+      rmSync(mark, { force: true });
       dying.dispose();
     }
   });
