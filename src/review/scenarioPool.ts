@@ -37,15 +37,19 @@ export type BatchOutcome =
   /** The programs do not build into this scenario's model: the reason. */
   | { readonly kind: 'unbuildable'; readonly message: string };
 
-/** A batch as a helper receives it. */
-export interface HelperBatch {
-  /** Tags the helper's messages: those of an earlier, abandoned batch are ignored. */
-  readonly id: number;
+/** What a batch explores: scenarios (by id) of one program set, in a profile, within limits. */
+export interface BatchWork {
   readonly profile: string;
   readonly programs: ProgramSet;
   readonly scenarios: readonly string[];
   readonly maxStates?: number;
   readonly timeoutMs?: number;
+}
+
+/** A batch as a helper receives it. */
+export interface HelperBatch extends BatchWork {
+  /** Tags the helper's messages: those of an earlier, abandoned batch are ignored. */
+  readonly id: number;
   /** The control slots and the answered flags (see below). */
   readonly shared: SharedArrayBuffer;
 }
@@ -83,9 +87,6 @@ export function slotsOf(shared: SharedArrayBuffer): Int32Array {
   return new Int32Array(shared, 0, SLOTS);
 }
 
-/** The longest the caller waits for a helper's answer before exploring that scenario too. */
-const MAX_PATIENCE_MS = 50;
-
 /** Per scenario: set (and notified) by a helper once it has posted that scenario's outcome. */
 export function answeredOf(shared: SharedArrayBuffer): Int32Array {
   return new Int32Array(shared, 4 * SLOTS);
@@ -96,12 +97,7 @@ interface Helper {
   readonly port: MessagePort;
 }
 
-export interface BatchRequest {
-  readonly profile: string;
-  readonly programs: ProgramSet;
-  readonly scenarios: readonly string[];
-  readonly maxStates?: number;
-  readonly timeoutMs?: number;
+export interface BatchRequest extends BatchWork {
   /** Whether the review was cancelled (checked before each scenario the caller takes). */
   readonly aborted: () => boolean;
   /**
@@ -132,6 +128,9 @@ export function helpersForThisMachine(): number {
 export function helperEntry(dir: string): string | undefined {
   return [path.join(dir, 'scenarioHelper.js'), path.join(dir, '..', 'review', 'scenarioHelper.js')].find((f) => existsSync(f));
 }
+
+/** The longest the caller waits for a helper's answer before exploring that scenario too. */
+const MAX_PATIENCE_MS = 50;
 
 export class ScenarioPool {
   private helpers: Helper[] = [];
@@ -178,18 +177,17 @@ export class ScenarioPool {
     const shared = new SharedArrayBuffer(4 * (SLOTS + n));
     const slots = slotsOf(shared);
     const answered = answeredOf(shared);
-    for (const h of helpers) {
-      const batch: HelperBatch = {
-        id,
-        profile: request.profile,
-        programs: request.programs,
-        scenarios: request.scenarios,
-        ...(request.maxStates !== undefined ? { maxStates: request.maxStates } : {}),
-        ...(request.timeoutMs !== undefined ? { timeoutMs: request.timeoutMs } : {}),
-        shared,
-      };
-      h.worker.postMessage(batch);
-    }
+    // The request's data only: its functions stay here.
+    const batch: HelperBatch = {
+      id,
+      profile: request.profile,
+      programs: request.programs,
+      scenarios: request.scenarios,
+      ...(request.maxStates !== undefined ? { maxStates: request.maxStates } : {}),
+      ...(request.timeoutMs !== undefined ? { timeoutMs: request.timeoutMs } : {}),
+      shared,
+    };
+    for (const h of helpers) h.worker.postMessage(batch);
     const receive = () => {
       for (const h of helpers) {
         for (let m = receiveMessageOnPort(h.port); m; m = receiveMessageOnPort(h.port)) {

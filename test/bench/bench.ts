@@ -32,6 +32,7 @@ import { reviewPatchSet } from '../../src/review/review';
 import { bundledBaselines } from '../../src/review/resultCache';
 import { helpersForThisMachine } from '../../src/review/scenarioPool';
 import { runSpin, spinAvailable } from '../spin/pan';
+import { distBaselines } from './distBaselines';
 import { exploreOnce } from './one';
 
 const ROOT = path.join(__dirname, '..', '..', '..');
@@ -110,9 +111,8 @@ if (want('fixtures')) {
 if (want('latency')) {
   const runs = quick ? 3 : 7;
   // The baselines npm run build wrote, read with the fingerprint they carry.
-  const dir = path.join(ROOT, 'dist', 'baselines');
-  const sample = readdirSync(dir).find((f) => f.endsWith('.json'));
-  const baselines = sample ? bundledBaselines(dir, (JSON.parse(readFileSync(path.join(dir, sample), 'utf8')) as { fingerprint: string }).fingerprint) : undefined;
+  const stored = distBaselines(ROOT);
+  const baselines = stored ? bundledBaselines(stored.dir, stored.fingerprint) : undefined;
   // Warm in the extension: the same reviews in a worker thread with the extension's heap limits,
   // alone and with helper threads: as many as the extension gives it on this machine, at least
   // one (on 2 cores it gives none, and the column shows why).

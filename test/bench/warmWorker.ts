@@ -6,20 +6,20 @@
  *
  *   node out/test/bench/warmWorker.js RUNS HELPERS FILE...
  *
- * HELPERS: the review thread's helper threads (scenarioPool.ts); `auto` as the extension has
- * them (`helpersForThisMachine`), 0 for none.
+ * HELPERS: the review thread's helper threads (scenarioPool.ts), 0 for none.
  *
  * Prints one JSON array: per file, the milliseconds of each timed run. The bench (bench.ts)
  * runs it in a process of its own, once for all fixtures.
  */
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { readPatches } from '../../src/patch';
 import { bundledBaselines } from '../../src/review/resultCache';
 import { reviewPatchSet } from '../../src/review/review';
 import { REVIEW_WORKER_LIMITS } from '../../src/vscode/workerClient';
-import { ScenarioPool, helpersForThisMachine } from '../../src/review/scenarioPool';
+import { ScenarioPool } from '../../src/review/scenarioPool';
+import { distBaselines } from './distBaselines';
 
 const ROOT = path.join(__dirname, '..', '..', '..');
 
@@ -30,15 +30,10 @@ interface Task {
 }
 
 function measure({ runs, helpers, files }: Task): number[][] {
-  const dir = path.join(ROOT, 'dist', 'baselines');
-  const sample = readdirSync(dir).find((f) => f.endsWith('.json'));
+  const stored = distBaselines(ROOT);
   // Helper threads from the bundle, as the extension's worker has them (src/vscode/worker.ts).
-  const fingerprint = sample ? (JSON.parse(readFileSync(path.join(dir, sample), 'utf8')) as { fingerprint: string }).fingerprint : undefined;
-  const pool = new ScenarioPool(path.join(ROOT, 'dist', 'scenarioHelper.js'), helpers, {
-    ...(fingerprint ? { baselines: { dir, fingerprint } } : {}),
-    resourceLimits: REVIEW_WORKER_LIMITS,
-  });
-  const baselines = fingerprint ? bundledBaselines(dir, fingerprint) : undefined;
+  const pool = new ScenarioPool(path.join(ROOT, 'dist', 'scenarioHelper.js'), helpers, { ...(stored ? { baselines: stored } : {}), resourceLimits: REVIEW_WORKER_LIMITS });
+  const baselines = stored ? bundledBaselines(stored.dir, stored.fingerprint) : undefined;
   const opts = { ...(baselines ? { cache: baselines } : {}), pool };
   const texts = files.map((file) => readFileSync(file));
   // A JIT that has run reviews before: every fixture once, then each measured in turn.
@@ -58,7 +53,7 @@ function measure({ runs, helpers, files }: Task): number[][] {
 
 if (isMainThread) {
   const [runs, helpers, ...files] = process.argv.slice(2);
-  const task: Task = { runs: Number(runs), helpers: helpers === 'auto' ? helpersForThisMachine() : Number(helpers), files };
+  const task: Task = { runs: Number(runs), helpers: Number(helpers), files };
   const worker = new Worker(__filename, { workerData: task, resourceLimits: REVIEW_WORKER_LIMITS });
   worker.once('message', (ms: number[][]) => process.stdout.write(JSON.stringify(ms)));
   worker.once('error', (e) => {
