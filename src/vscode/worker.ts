@@ -19,10 +19,14 @@ import type { WorkerJob } from './workerProtocol';
 const BASELINES = path.join(__dirname, 'baselines');
 const cache = keptResults(bundledBaselines(BASELINES, MODEL_FINGERPRINT));
 const HELPER = helperEntry(__dirname);
-/** Helpers that explore a review's scenarios beside this thread. */
-const pool = new ScenarioPool(HELPER ?? '', HELPER ? helpersForThisMachine() : 0, {
-  ...(MODEL_FINGERPRINT ? { baselines: { dir: BASELINES, fingerprint: MODEL_FINGERPRINT } } : {}),
-  resourceLimits: REVIEW_WORKER_LIMITS,
-});
+const HELPERS = helpersForThisMachine();
+/** Helpers that explore a review's scenarios beside this thread; none on a machine of two cores. */
+const pool =
+  HELPER && HELPERS
+    ? new ScenarioPool(HELPER, HELPERS, {
+        ...(MODEL_FINGERPRINT ? { baselines: { dir: BASELINES, fingerprint: MODEL_FINGERPRINT } } : {}),
+        resourceLimits: REVIEW_WORKER_LIMITS,
+      })
+    : undefined;
 
 parentPort?.on('message', (job: WorkerJob) => parentPort!.postMessage(runJob(job, cache, pool)));
