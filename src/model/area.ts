@@ -62,6 +62,11 @@ export interface AreaDefinition<C = unknown, T = unknown> {
   /** The memory models the area's semantics can build for (every area has `sc`). */
   readonly memoryModels: readonly MemoryModel[];
   build(name: string, config: C, programs: ProgramSet, toggles: T, memory: MemoryModel): Model;
+  /**
+   * Why the area's models do not run a step naming `op` (another area's step), or undefined:
+   * its semantics' `opaque`, which `build` applies to every step of every program it compiles.
+   */
+  opaque(op: string): string | undefined;
   /** One sentence saying why the final state violates the property, or undefined if not this area's. */
   explain(property: string, state: Readonly<Record<string, FieldValue>>): string | undefined;
 }

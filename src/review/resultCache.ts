@@ -20,7 +20,8 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { Scenario } from '../model/area';
+import { Area, Scenario } from '../model/area';
+import { areaView } from '../model/areaView';
 import { behaviourKey } from '../model/behaviour';
 import { Model } from '../model/ir';
 import { Program, ProgramSet } from '../model/program';
@@ -56,6 +57,52 @@ function scenarioPart(profile: Profile, scenario: Scenario): string {
     byProfile.set(profile, part);
   }
   return part;
+}
+
+/**
+ * The key of a scenario explored under `programs` as its area sees them (model/areaView.ts),
+ * given `used`, the programs a model of it built from another set ran (`Model.programs`): when
+ * the two sets' keys for the same `used` are equal, so are their models but for where their
+ * steps come from, and a result at hand for one answers the other, without building it.
+ *
+ * Why `used` suffices: a model's builder reads programs only by compiling them from its entry
+ * programs (each of them in `used`) and by asking whether a name is a program (every name is
+ * part of the key). Compiling views that are equal takes the same steps, so it calls the same
+ * programs, all in `used` again; programs outside `used` are never read. This is why a patch
+ * that changes only programs a scenario does not run leaves it unexplored (review.ts `running`).
+ */
+export function viewKey(profile: Profile, scenario: Scenario, programs: ProgramSet, used: readonly string[]): string {
+  const hash = createHash('sha256').update(scenarioPart(profile, scenario)).update('\u0000').update(viewHash(programs, scenario.area, used)).digest('hex');
+  return `${profile.id}/view/${hash}`;
+}
+
+const viewHashes = new WeakMap<ProgramSet, Map<string, string>>();
+function viewHash(programs: ProgramSet, area: Area, used: readonly string[]): string {
+  let byUse = viewHashes.get(programs);
+  if (!byUse) viewHashes.set(programs, (byUse = new Map()));
+  const k = `${area}\u0000${used.join('\u0000')}`;
+  let h = byUse.get(k);
+  if (h === undefined) {
+    const hash = createHash('sha256');
+    hash.update(JSON.stringify(Object.keys(programs).sort()));
+    for (const name of used) hash.update(`\n${JSON.stringify(name)}:${programViewHash(programs[name], area)}`);
+    h = hash.digest('hex');
+    byUse.set(k, h);
+  }
+  return h;
+}
+
+const programViews = new WeakMap<Program, Map<Area, string>>();
+function programViewHash(program: Program | undefined, area: Area): string {
+  if (!program) return programHash(program);
+  let byArea = programViews.get(program);
+  if (!byArea) programViews.set(program, (byArea = new Map()));
+  let h = byArea.get(area);
+  if (h === undefined) {
+    h = programHash(areaView(program, areaById(area).opaque));
+    byArea.set(area, h);
+  }
+  return h;
 }
 
 /**

@@ -24,7 +24,7 @@ import { Model } from '../model/ir';
 import { HunkChange, HunkStatus, MappedHunk, ProgramEdit, applyEdits, mapHunk, touchesModelledFunction } from '../mapping/map';
 import { Hunk, Patch, PatchSet } from '../patch';
 import { CounterexampleStep, counterexampleOf } from './simulationReport';
-import { ResultCache, fromCache, fromModel, modelKey, programsHash, resultKey, reusable } from './resultCache';
+import { ResultCache, fromCache, fromModel, modelKey, programsHash, resultKey, reusable, viewKey } from './resultCache';
 import { BatchOutcome, ScenarioPool } from './scenarioPool';
 
 export type Verdict = 'introduced' | 'fixed' | 'still-violated' | 'inconclusive';
@@ -46,7 +46,9 @@ export interface ReviewOptions {
   readonly cache?: ResultCache;
   /**
    * Whether a model that explores like one already explored takes that result instead of being
-   * explored (model/behaviour.ts; default true). Tests turn it off to check the two agree.
+   * explored (model/behaviour.ts), and programs whose area sees them as it sees programs already
+   * explored take that result without being built (model/areaView.ts); default true. Tests turn
+   * it off to check the two agree.
    */
   readonly matchModels?: boolean;
   /**
@@ -169,18 +171,49 @@ class Runner {
   ) {}
 
   /** Keys already computed, by program set and scenario (a review asks for each many times). */
-  private readonly keys = new WeakMap<ProgramSet, Map<Scenario, string>>();
+  private readonly keys = new WeakMap<ProgramSet, Map<unknown, string>>();
+  private readonly viewKeys = new WeakMap<ProgramSet, Map<unknown, string>>();
 
   private key(scenario: Scenario, programs: ProgramSet): string {
-    let bySet = this.keys.get(programs);
-    if (!bySet) this.keys.set(programs, (bySet = new Map()));
-    let key = bySet.get(scenario);
-    if (key === undefined) {
-      key = resultKey(this.profile, scenario, programs);
-      bySet.set(scenario, key);
-    }
+    const key = memoised(this.keys, programs, scenario, () => resultKey(this.profile, scenario, programs));
     if (!this.owners.has(key)) this.owners.set(key, programsHash(programs));
     return key;
+  }
+
+  /**
+   * Complete results without a trace, by scenario, each with its `viewKey` and the program set
+   * it was kept for: a program set that differs from one at hand only in steps the scenario's
+   * area does not run (a PV TLB hook added to vcpu_enter_guest, seen from the posted-interrupt
+   * model) takes its result without being built (model/areaView.ts). A result with a trace is
+   * left to `matching`, which re-points the trace's steps at the model that takes it.
+   */
+  private readonly views = new Map<string, { view: string; result: SimulationResult; owner: string }[]>();
+
+  private viewKey(scenario: Scenario, programs: ProgramSet, used: readonly string[]): string {
+    return memoised(this.viewKeys, programs, `${scenario.id}\u0000${used.join('\u0000')}`, () => viewKey(this.profile, scenario, programs, used));
+  }
+
+  /** Offers `r`, just found or explored for `programs`, to program sets of the same view. */
+  private remember(scenario: Scenario, programs: ProgramSet, r: SimulationResult): void {
+    if (this.opts.matchModels === false || !r.stats.complete || r.properties.some((p) => p.trace)) return;
+    const view = this.viewKey(scenario, programs, r.programs);
+    let kept = this.views.get(scenario.id);
+    if (!kept) this.views.set(scenario.id, (kept = []));
+    if (!kept.some((v) => v.view === view)) kept.push({ view, result: r, owner: programsHash(programs) });
+  }
+
+  /** The result at hand for `scenario` under `programs`: its own, or one of the same view (`views`). */
+  private atHand(scenario: Scenario, programs: ProgramSet): SimulationResult | undefined {
+    const key = this.key(scenario, programs);
+    const own = this.stored(key);
+    if (own) {
+      this.remember(scenario, programs, own);
+      return own;
+    }
+    if (this.opts.matchModels === false) return undefined;
+    const alike = this.views.get(scenario.id)?.find((v) => this.viewKey(scenario, programs, v.result.programs) === v.view)?.result;
+    if (alike) this.keep(key, programs, alike);
+    return alike;
   }
 
   private model(key: string, scenario: Scenario, programs: ProgramSet, signal = this.opts.signal): Model {
@@ -261,6 +294,10 @@ class Runner {
       this.models.delete(k);
       this.results.delete(k);
     }
+    for (const kept of this.views.values()) {
+      const mineOnly = kept.filter((v) => v.owner === mine);
+      kept.splice(0, kept.length, ...mineOnly);
+    }
     for (const pending of this.sized.values()) {
       const kept = pending.filter((p) => programsHash(p.programs) === mine);
       pending.splice(0, pending.length, ...kept);
@@ -272,8 +309,7 @@ class Runner {
    * is at hand (a stored baseline), else by building its model, without exploring.
    */
   usedBy(scenario: Scenario, programs: ProgramSet): readonly string[] {
-    const key = this.key(scenario, programs);
-    return this.stored(key)?.programs ?? this.model(key, scenario, programs).programs;
+    return this.atHand(scenario, programs)?.programs ?? this.model(this.key(scenario, programs), scenario, programs).programs;
   }
 
   /**
@@ -309,10 +345,7 @@ class Runner {
    */
   prepare(scenarios: readonly Scenario[], programs: ProgramSet): string | undefined {
     const pool = this.opts.pool;
-    const todo = scenarios.filter((sc) => {
-      const key = this.key(sc, programs);
-      return !this.stored(key) && !this.models.has(key);
-    });
+    const todo = scenarios.filter((sc) => !this.atHand(sc, programs) && !this.models.has(this.key(sc, programs)));
     if (!pool?.size || todo.length < 2 || this.opts.observe || this.opts.now) return this.unbuildable(scenarios, programs);
     const outcomes = pool.run({
       profile: this.profile.id,
@@ -351,10 +384,10 @@ class Runner {
   }
 
   run(scenario: Scenario, programs: ProgramSet, signal = this.opts.signal): SimulationResult {
-    const key = this.key(scenario, programs);
-    let r = this.stored(key);
+    let r = this.atHand(scenario, programs);
     if (!r) {
       cancelled(signal);
+      const key = this.key(scenario, programs);
       const model = this.model(key, scenario, programs, signal);
       // A model that explores like one already explored (the baseline's, when the patch only
       // changes what this scenario's area does not run) takes that result.
@@ -366,6 +399,7 @@ class Runner {
         this.opts.observe?.({ scenario, profile: this.profile, programs, model, result: r });
       }
       this.keep(key, programs, r);
+      this.remember(scenario, programs, r);
     }
     // The trace points at these programs' patch lines.
     return fromCache(r, programs);
@@ -412,6 +446,15 @@ export function batchExplorer(profileId: string, programs: ProgramSet, opts: Rev
   const runner = new Runner(profile, opts);
   // Without `answered`, an outcome is always given.
   return (id) => runner.outcome(scenarioById(id), programs)!;
+}
+
+/** `compute()`, computed once per program set and key. */
+function memoised(memo: WeakMap<ProgramSet, Map<unknown, string>>, programs: ProgramSet, key: unknown, compute: () => string): string {
+  let bySet = memo.get(programs);
+  if (!bySet) memo.set(programs, (bySet = new Map()));
+  let v = bySet.get(key);
+  if (v === undefined) bySet.set(key, (v = compute()));
+  return v;
 }
 
 function sizeKey(scenario: string, size: ModelSize): string {

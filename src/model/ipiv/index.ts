@@ -7,7 +7,7 @@ import { IPIV_PROPERTY_INFO, explainIpiv } from './explain';
 import { IpivConfig, IpivToggles, buildIpivModel } from './model';
 import { IPIV_ERAS } from './profiles';
 import { IPIV_SCENARIOS } from './scenarios';
-import { COUNTERS } from './semantics';
+import { COUNTERS, ipivSemantics } from './semantics';
 
 export const IPIV_AREA: AreaDefinition<IpivConfig, IpivToggles> = {
   id: 'ipiv',
@@ -18,5 +18,6 @@ export const IPIV_AREA: AreaDefinition<IpivConfig, IpivToggles> = {
   counters: COUNTERS,
   memoryModels: ['sc'],
   build: buildIpivModel,
+  opaque: (op) => ipivSemantics.opaque!(op),
   explain: explainIpiv,
 };

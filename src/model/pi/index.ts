@@ -6,7 +6,7 @@ import { explainPi, PI_PROPERTY_INFO } from './explain';
 import { PiConfig, PiToggles, buildPiModel } from './model';
 import { PI_ERAS } from './profiles';
 import { PI_SCENARIOS, scaledScenario } from './scenarios';
-import { COUNTERS } from './semantics';
+import { COUNTERS, piSemantics } from './semantics';
 
 export const PI_AREA: AreaDefinition<PiConfig, PiToggles> = {
   id: 'pi',
@@ -18,5 +18,6 @@ export const PI_AREA: AreaDefinition<PiConfig, PiToggles> = {
   counters: COUNTERS,
   memoryModels: ['sc', 'tso'],
   build: buildPiModel,
+  opaque: (op) => piSemantics.opaque!(op),
   explain: explainPi,
 };

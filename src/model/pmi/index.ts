@@ -6,7 +6,7 @@ import { explainPmi, PMI_PROPERTY_INFO } from './explain';
 import { PmiConfig, PmiToggles, buildPmiModel } from './model';
 import { PMI_ERAS } from './profiles';
 import { PMI_SCENARIOS } from './scenarios';
-import { COUNTERS } from './semantics';
+import { COUNTERS, pmiSemantics } from './semantics';
 
 export const PMI_AREA: AreaDefinition<PmiConfig, PmiToggles> = {
   id: 'pmi',
@@ -17,5 +17,6 @@ export const PMI_AREA: AreaDefinition<PmiConfig, PmiToggles> = {
   counters: COUNTERS,
   memoryModels: ['sc'],
   build: buildPmiModel,
+  opaque: (op) => pmiSemantics.opaque!(op),
   explain: explainPmi,
 };

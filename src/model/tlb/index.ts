@@ -6,7 +6,7 @@ import { TLB_PROPERTY_INFO, explainTlb } from './explain';
 import { TlbConfig, TlbToggles, buildTlbModel } from './model';
 import { TLB_ERAS } from './profiles';
 import { TLB_SCENARIOS } from './scenarios';
-import { COUNTERS } from './semantics';
+import { COUNTERS, tlbSemantics } from './semantics';
 
 export const TLB_AREA: AreaDefinition<TlbConfig, TlbToggles> = {
   id: 'tlb',
@@ -17,5 +17,6 @@ export const TLB_AREA: AreaDefinition<TlbConfig, TlbToggles> = {
   counters: COUNTERS,
   memoryModels: ['sc'],
   build: buildTlbModel,
+  opaque: (op) => tlbSemantics.opaque!(op),
   explain: explainTlb,
 };

@@ -1,0 +1,113 @@
+/**
+ * Programs as one area sees them (model/areaView.ts) and the view key (review/resultCache.ts):
+ * program sets with equal view keys build models that explore alike, so a review may answer one
+ * with the other's result without building it; a step the area does run changes the key.
+ */
+import * as assert from 'node:assert/strict';
+import { Scenario } from '../../src/model/area';
+import { areaView } from '../../src/model/areaView';
+import { AREA_OPS, Area } from '../../src/model/areas';
+import { Program, ProgramSet, Step, op, parseProgram } from '../../src/model/program';
+import { PROFILES, Profile, UPSTREAM } from '../../src/model/profiles';
+import { areaById } from '../../src/model/registry';
+import { SCENARIOS } from '../../src/model/scenarios';
+import { underTso } from '../../src/model/scenarioVariants';
+import { buildModel } from '../../src/model/simulate';
+import { modelKey, viewKey } from '../../src/review/resultCache';
+
+/** A small deterministic generator (mulberry32), so that a failure can be replayed. */
+function random(seed: number): (n: number) => number {
+  let a = seed >>> 0;
+  return (n) => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return (((t ^ (t >>> 14)) >>> 0) % n) | 0;
+  };
+}
+
+/** `program` with `step` inserted at a random place, at any depth. */
+function insertAnywhere(program: Program, step: Step, pick: (n: number) => number): Program {
+  const nested = program.map((s, i) => [s, i] as const).filter(([s]) => s.k === 'if' || s.k === 'loop');
+  if (nested.length && pick(2) === 0) {
+    const [s, i] = nested[pick(nested.length)]!;
+    let inner: Step;
+    if (s.k === 'loop') inner = { ...s, body: insertAnywhere(s.body, step, pick) };
+    else if (s.k === 'if') inner = pick(2) === 0 ? { ...s, else: insertAnywhere(s.else, step, pick) } : { ...s, then: insertAnywhere(s.then, step, pick) };
+    else inner = s;
+    return [...program.slice(0, i), inner, ...program.slice(i + 1)];
+  }
+  const at = pick(program.length + 1);
+  return [...program.slice(0, at), step, ...program.slice(at)];
+}
+
+/** A step another area's model runs, which `area`'s models do not. */
+function foreignStep(area: Area, pick: (n: number) => number): Step {
+  const ops = (Object.keys(AREA_OPS) as Area[]).filter((a) => a !== area).flatMap((a) => AREA_OPS[a]);
+  return op(ops[pick(ops.length)]!);
+}
+
+function scenariosOf(profile: Profile): Scenario[] {
+  return SCENARIOS.filter((s) => profile.areas.includes(s.area)).flatMap((s) => (areaById(s.area).memoryModels.includes('tso') ? [s, underTso(s)] : [s]));
+}
+
+describe('programs as an area sees them', () => {
+  it('drops the steps of other areas at any depth, and nothing else', () => {
+    const opaque = areaById('pi').opaque;
+    const program = parseProgram('local_irq_disable, record_steal_time, if kvm_lapic_enabled { kvm_pmu_deliver_pmi, sync_pir_to_irr } else { process_nmi }, loop { kvm_steal_time_vmexit, vmx_vcpu_run, if !fastpath_reenter { break } }');
+    const view = areaView(program, opaque);
+    assert.deepEqual(view, parseProgram('local_irq_disable, if kvm_lapic_enabled { sync_pir_to_irr }, loop { vmx_vcpu_run, if !fastpath_reenter { break } }'));
+    // The PMI model runs process_nmi and kvm_pmu_deliver_pmi: its view keeps them.
+    assert.deepEqual(areaView(program, areaById('pmi').opaque), parseProgram('local_irq_disable, if kvm_lapic_enabled { kvm_pmu_deliver_pmi, sync_pir_to_irr } else { process_nmi }, loop { vmx_vcpu_run, if !fastpath_reenter { break } }'));
+  });
+
+  it('is the program itself when the program has no step of another area', () => {
+    const program = parseProgram('local_irq_disable, if kvm_lapic_enabled { sync_pir_to_irr }, loop { vmx_vcpu_run }');
+    assert.equal(areaView(program, areaById('pi').opaque), program);
+  });
+
+  // The claim the review relies on, checked on every profile and scenario: programs that run
+  // another area's steps in random places (nested in branches and loops too) build a model that
+  // explores like the profile's own, and have the same view key given the programs that model ran.
+  it('equal view keys: models that explore alike, in every profile and scenario', () => {
+    let checked = 0;
+    for (const profile of PROFILES) {
+      for (const scenario of scenariosOf(profile)) {
+        const pick = random(checked + 1);
+        const own = buildModel(scenario, profile);
+        const moved: Record<string, Program> = { ...profile.programs };
+        for (let k = 0; k < 3; k++) {
+          const name = own.programs[pick(own.programs.length)]!;
+          if (!moved[name]) continue;
+          moved[name] = insertAnywhere(moved[name], foreignStep(scenario.area, pick), pick);
+        }
+        const programs: ProgramSet = moved;
+        assert.equal(viewKey(profile, scenario, programs, own.programs), viewKey(profile, scenario, profile.programs, own.programs), `${profile.id} ${scenario.id}`);
+        const built = buildModel(scenario, { ...profile, programs });
+        assert.equal(modelKey(profile, scenario, built), modelKey(profile, scenario, own), `${profile.id} ${scenario.id}: equal views, but models that explore differently`);
+        assert.deepEqual(built.programs, own.programs);
+        checked++;
+      }
+    }
+    assert.ok(checked > 100, `${checked} scenarios checked`);
+  });
+
+  it('a step the area runs, or a program added, changes the view key', () => {
+    const profile = UPSTREAM;
+    for (const scenario of SCENARIOS.filter((s) => profile.areas.includes(s.area))) {
+      const own = buildModel(scenario, profile);
+      const base = viewKey(profile, scenario, profile.programs, own.programs);
+      const entry = own.programs.find((p) => (profile.programs[p]?.length ?? 0) > 1)!;
+      const steps = profile.programs[entry]!;
+      // Two of the area's own steps swapped: the model may change, and the key does.
+      const swapped = { ...profile.programs, [entry]: [steps[1]!, steps[0]!, ...steps.slice(2)] };
+      assert.notEqual(viewKey(profile, scenario, swapped, own.programs), base, `${scenario.id}: ${entry} reordered`);
+      // A new function, which no program calls: the area might ask whether it exists.
+      assert.notEqual(viewKey(profile, scenario, { ...profile.programs, new_helper: [op('smp_mb')] }, own.programs), base, scenario.id);
+      // A program the model does not run is not part of the key.
+      const unused = Object.keys(profile.programs).find((p) => !own.programs.includes(p));
+      if (unused) assert.equal(viewKey(profile, scenario, { ...profile.programs, [unused]: [op('smp_mb')] }, own.programs), base, `${scenario.id}: ${unused}`);
+    }
+  });
+});
