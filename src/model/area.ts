@@ -67,6 +67,8 @@ export interface AreaDefinition<C = unknown, T = unknown> {
    * its semantics' `opaque`, which `build` applies to every step of every program it compiles.
    */
   opaque(op: string): string | undefined;
+  /** Whether a step naming `op` does nothing in the area's models unless a program has that name: its semantics' `inert`. */
+  inert(op: string): boolean;
   /** One sentence saying why the final state violates the property, or undefined if not this area's. */
   explain(property: string, state: Readonly<Record<string, FieldValue>>): string | undefined;
 }

@@ -1,15 +1,16 @@
 /**
- * Programs as one model area runs them: without the steps of other areas.
+ * Programs as one model area runs them: without the steps that are nothing there.
  *
  * An area's semantics names the operations its models do not run (`opaque`: another area's
- * step, such as a PV TLB hook seen from the posted-interrupt model), and the program compiler
- * makes such a step nothing: the program points before and after it become one. Dropping it
- * from the program therefore builds the same transitions: it emits none, takes no label, is no
- * branch, loop, `break`, `goto` or `return`, and calls no program (an opaque name is never
- * compiled, even when it names a program). A branch or loop body left empty compiles as one of
- * opaque steps did: its start and its end are one program point. The program points are
- * numbered densely in the order transitions use them (builder.ts `resolve`), so the numbering
- * is the same too.
+ * step, such as a PV TLB hook seen from the posted-interrupt model, even when a program has its
+ * name) and those it runs as no-ops in every context (`inert`: a barrier under sequential
+ * consistency, unless a program has its name, which is then run). The program compiler makes
+ * such a step nothing: the program points before and after it become one. Dropping it from the
+ * program therefore builds the same transitions: it emits none, takes no label, is no branch,
+ * loop, `break`, `goto` or `return`, and calls no program. A branch or loop body left empty
+ * compiles as one of such steps did: its start and its end are one program point. The program
+ * points are numbered densely in the order transitions use them (builder.ts `resolve`), so the
+ * numbering is the same too.
  *
  * Two program sets whose views are equal, program by program, therefore build the same model
  * of every scenario of the area, but for where its steps come from: their paths in the
@@ -17,22 +18,20 @@
  */
 import { Program, Step } from './program';
 
-export type Opaque = (op: string) => string | undefined;
-
-/** `program` without the steps `opaque` names, at any depth; `program` itself when it has none. */
-export function areaView(program: Program, opaque: Opaque): Program {
+/** `program` without the steps naming an operation `skips`, at any depth; `program` itself when it has none. */
+export function areaView(program: Program, skips: (op: string) => boolean): Program {
   let out: Step[] | undefined;
   for (let i = 0; i < program.length; i++) {
     const s = program[i]!;
     let kept: Step | undefined = s;
     if (s.k === 'op') {
-      if (opaque(s.op) !== undefined) kept = undefined;
+      if (skips(s.op)) kept = undefined;
     } else if (s.k === 'if') {
-      const then = areaView(s.then, opaque);
-      const otherwise = areaView(s.else, opaque);
+      const then = areaView(s.then, skips);
+      const otherwise = areaView(s.else, skips);
       if (then !== s.then || otherwise !== s.else) kept = { ...s, then, else: otherwise };
     } else if (s.k === 'loop') {
-      const body = areaView(s.body, opaque);
+      const body = areaView(s.body, skips);
       if (body !== s.body) kept = { ...s, body };
     }
     if (kept !== s && !out) out = program.slice(0, i);

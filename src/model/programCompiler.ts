@@ -64,6 +64,12 @@ export interface Semantics<C> {
    * `kvm_pmu_deliver_pmi` seen from the posted-interrupt model), or undefined to run it.
    */
   opaque?(op: string): string | undefined;
+  /**
+   * Whether a step naming `op` does nothing here in every context and with any arguments (a
+   * barrier under sequential consistency, a posted-interrupt step the area does not model):
+   * `op` answers `noop` for it, always. Only when no program has that name: a program is run.
+   */
+  inert?(op: string): boolean;
 }
 
 export interface CompileTarget<C> {

@@ -83,24 +83,29 @@ function viewHash(programs: ProgramSet, area: Area, used: readonly string[]): st
   const k = `${area}\u0000${used.join('\u0000')}`;
   let h = byUse.get(k);
   if (h === undefined) {
+    const names = Object.keys(programs).sort();
     const hash = createHash('sha256');
-    hash.update(JSON.stringify(Object.keys(programs).sort()));
-    for (const name of used) hash.update(`\n${JSON.stringify(name)}:${programViewHash(programs[name], area)}`);
+    hash.update(JSON.stringify(names));
+    const named = new Set(names);
+    const skips = (op: string) => areaById(area).opaque(op) !== undefined || (areaById(area).inert(op) && !named.has(op));
+    const namesKey = `${area}\u0000${createHash('sha256').update(JSON.stringify(names)).digest('hex')}`;
+    for (const name of used) hash.update(`\n${JSON.stringify(name)}:${programViewHash(programs[name], namesKey, skips)}`);
     h = hash.digest('hex');
     byUse.set(k, h);
   }
   return h;
 }
 
-const programViews = new WeakMap<Program, Map<Area, string>>();
-function programViewHash(program: Program | undefined, area: Area): string {
+/** By program, then by area and the set's program names (which decide what `skips`). */
+const programViews = new WeakMap<Program, Map<string, string>>();
+function programViewHash(program: Program | undefined, areaAndNames: string, skips: (op: string) => boolean): string {
   if (!program) return programHash(program);
   let byArea = programViews.get(program);
   if (!byArea) programViews.set(program, (byArea = new Map()));
-  let h = byArea.get(area);
+  let h = byArea.get(areaAndNames);
   if (h === undefined) {
-    h = programHash(areaView(program, areaById(area).opaque));
-    byArea.set(area, h);
+    h = programHash(areaView(program, skips));
+    byArea.set(areaAndNames, h);
   }
   return h;
 }

@@ -19,5 +19,6 @@ export const IPIV_AREA: AreaDefinition<IpivConfig, IpivToggles> = {
   memoryModels: ['sc'],
   build: buildIpivModel,
   opaque: (op) => ipivSemantics.opaque!(op),
+  inert: (op) => ipivSemantics.inert!(op),
   explain: explainIpiv,
 };

@@ -130,6 +130,8 @@ export interface StepDoc {
 type OpImpl = (ctx: IpivCtx, args: readonly string[]) => OpMeaning;
 interface OpEntry extends StepDoc {
   readonly impl: OpImpl;
+  /** `impl` is a no-op whatever the context and arguments (`Semantics.inert`). */
+  readonly inert?: true;
 }
 
 const MAX_IDS_VALUE: Readonly<Record<string, (ctx: IpivCtx) => number>> = {
@@ -288,9 +290,9 @@ export const OPS: Readonly<Record<string, OpEntry>> = {
     rule: 'kernel: kvm_vcpu_reset() -> vmx_vcpu_reset() -> __vmx_vcpu_reset() -> init_vmcs() since Sean Christopherson\'s RESET/INIT series (5.15, "KVM: VMX: Move init_vmcs() invocation to vmx_vcpu_reset()"), i.e. after vmx_vcpu_create()',
     impl: () => ({ kind: 'call', program: 'init_vmcs' }),
   },
-  smp_wmb: { summary: 'write barrier', rule: BARRIER_WHY, impl: () => ({ kind: 'noop', why: BARRIER_WHY }) },
-  smp_mb: { summary: 'full barrier', rule: BARRIER_WHY, impl: () => ({ kind: 'noop', why: BARRIER_WHY }) },
-  smp_rmb: { summary: 'read barrier', rule: BARRIER_WHY, impl: () => ({ kind: 'noop', why: BARRIER_WHY }) },
+  smp_wmb: { summary: 'write barrier', rule: BARRIER_WHY, impl: () => ({ kind: 'noop', why: BARRIER_WHY }), inert: true },
+  smp_mb: { summary: 'full barrier', rule: BARRIER_WHY, impl: () => ({ kind: 'noop', why: BARRIER_WHY }), inert: true },
+  smp_rmb: { summary: 'read barrier', rule: BARRIER_WHY, impl: () => ({ kind: 'noop', why: BARRIER_WHY }), inert: true },
 };
 
 // ------------------------------------------------------------------ conditions
@@ -395,6 +397,8 @@ export const ipivSemantics: Semantics<IpivCtx> = {
     if (!entry) throw new ModelError(`unknown condition ${name}`);
     return entry.impl(ctx);
   },
+  // As `op`: a no-op entry, or a posted-interrupt step this model has no entry for.
+  inert: (name) => (OPS[name] ? OPS[name].inert === true : name in PI_OPS),
   opaque(name) {
     const other = areaOfOp(name);
     return other && other !== 'ipiv' ? `a step of the ${AREA_TITLES[other]} model: no effect on PID-table state` : undefined;

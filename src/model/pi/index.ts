@@ -19,5 +19,7 @@ export const PI_AREA: AreaDefinition<PiConfig, PiToggles> = {
   memoryModels: ['sc', 'tso'],
   build: buildPiModel,
   opaque: (op) => piSemantics.opaque!(op),
+  // Its barriers are steps under x86-TSO, and every other step it knows acts: none is always nothing.
+  inert: () => false,
   explain: explainPi,
 };

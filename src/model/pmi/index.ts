@@ -18,5 +18,6 @@ export const PMI_AREA: AreaDefinition<PmiConfig, PmiToggles> = {
   memoryModels: ['sc'],
   build: buildPmiModel,
   opaque: (op) => pmiSemantics.opaque!(op),
+  inert: (op) => pmiSemantics.inert!(op),
   explain: explainPmi,
 };

@@ -127,10 +127,12 @@ export interface StepDoc {
 type OpImpl = (ctx: PmiCtx, args: readonly string[], program: string) => OpMeaning;
 interface OpEntry extends StepDoc {
   readonly impl: OpImpl;
+  /** `impl` is a no-op whatever the context and arguments (`Semantics.inert`). */
+  readonly inert?: true;
 }
 
 function noopEntry(summary: string, why: string): OpEntry {
-  return { summary, rule: why, impl: () => noop(why) };
+  return { summary, rule: why, impl: () => noop(why), inert: true };
 }
 
 export const OPS: Readonly<Record<string, OpEntry>> = {
@@ -694,6 +696,8 @@ export const pmiSemantics: Semantics<PmiCtx> = {
     const other = areaOfOp(name);
     return other && other !== 'pmi' ? `a step of the ${AREA_TITLES[other]} model: no effect on PMU, LVTPC or NMI state` : undefined;
   },
+  // As `op`: a no-op entry, or a posted-interrupt step this model has no entry for.
+  inert: (name) => (OPS[name] ? OPS[name].inert === true : PI_OPS[name] !== undefined) && !(name in INTERNAL_PROGRAMS),
   enter(ctx, program) {
     if (IN_PMI_PROGRAMS.has(program) && !ctx.inPmi) return { ...ctx, inPmi: true };
     if (NOT_IN_PMI_PROGRAMS.has(program) && ctx.inPmi) return { ...ctx, inPmi: false };

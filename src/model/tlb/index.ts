@@ -18,5 +18,6 @@ export const TLB_AREA: AreaDefinition<TlbConfig, TlbToggles> = {
   memoryModels: ['sc'],
   build: buildTlbModel,
   opaque: (op) => tlbSemantics.opaque!(op),
+  inert: (op) => tlbSemantics.inert!(op),
   explain: explainTlb,
 };

@@ -626,6 +626,8 @@ export const tlbSemantics: Semantics<TlbCtx> = {
     if (PI_CONDS[name]) throw new ModelError(`condition ${name} is a posted-interrupt condition the PV TLB model does not read`);
     throw new ModelError(`unknown condition ${name}`);
   },
+  // As `op`: a posted-interrupt step this model has no entry for.
+  inert: (name) => !OPS[name] && PI_OPS[name] !== undefined,
   opaque(name) {
     const other = areaOfOp(name);
     if (other && other !== 'tlb') return `a step of the ${AREA_TITLES[other]} model: no effect on the steal-time byte or on TLBs`;
