@@ -72,28 +72,53 @@ function scenarioPart(profile: Profile, scenario: Scenario): string {
  * that changes only programs a scenario does not run leaves it unexplored (review.ts `running`).
  */
 export function viewKey(profile: Profile, scenario: Scenario, programs: ProgramSet, used: readonly string[]): string {
-  const hash = createHash('sha256').update(scenarioPart(profile, scenario)).update('\u0000').update(viewHash(programs, scenario.area, used)).digest('hex');
-  return `${profile.id}/view/${hash}`;
+  let byUse = viewKeys.get(programs)?.get(scenario);
+  if (!byUse) {
+    let byScenario = viewKeys.get(programs);
+    if (!byScenario) viewKeys.set(programs, (byScenario = new Map()));
+    byScenario.set(scenario, (byUse = new WeakMap()));
+  }
+  let key = byUse.get(used);
+  if (key === undefined) {
+    const hash = createHash('sha256').update(scenarioPart(profile, scenario)).update('\u0000').update(viewHash(programs, scenario.area, used)).digest('hex');
+    byUse.set(used, (key = `${profile.id}/view/${hash}`));
+  }
+  return key;
 }
 
-const viewHashes = new WeakMap<ProgramSet, Map<string, string>>();
+/** View keys by program set, scenario and the `used` list (results keep theirs, so it is asked for by the same array again). */
+const viewKeys = new WeakMap<ProgramSet, Map<Scenario, WeakMap<readonly string[], string>>>();
+
 function viewHash(programs: ProgramSet, area: Area, used: readonly string[]): string {
-  let byUse = viewHashes.get(programs);
-  if (!byUse) viewHashes.set(programs, (byUse = new Map()));
-  const k = `${area}\u0000${used.join('\u0000')}`;
-  let h = byUse.get(k);
-  if (h === undefined) {
-    const names = Object.keys(programs).sort();
-    const hash = createHash('sha256');
-    hash.update(JSON.stringify(names));
-    const named = new Set(names);
-    const skips = (op: string) => areaById(area).opaque(op) !== undefined || (areaById(area).inert(op) && !named.has(op));
-    const namesKey = `${area}\u0000${createHash('sha256').update(JSON.stringify(names)).digest('hex')}`;
-    for (const name of used) hash.update(`\n${JSON.stringify(name)}:${programViewHash(programs[name], namesKey, skips)}`);
-    h = hash.digest('hex');
-    byUse.set(k, h);
+  const { names, named } = namesOf(programs);
+  const def = areaById(area);
+  const skips = (op: string) => def.opaque(op) !== undefined || (def.inert(op) && !named.has(op));
+  const areaAndNames = `${area}\u0000${names}`;
+  // One string, hashed at once: a review asks for a few hundred of these.
+  let text = names;
+  for (const name of used) text += `\u0000${name}\u0000${programViewHash(programs[name], areaAndNames, skips)}`;
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/** A set's program names: their hash, and the names themselves. */
+const setNames = new WeakMap<ProgramSet, { readonly names: string; readonly named: ReadonlySet<string> }>();
+const namesHashes = new Map<string, string>();
+function namesOf(programs: ProgramSet): { readonly names: string; readonly named: ReadonlySet<string> } {
+  let n = setNames.get(programs);
+  if (!n) {
+    const list = Object.keys(programs).sort();
+    const joined = list.join('\u0000');
+    let names = namesHashes.get(joined);
+    if (names === undefined) {
+      names = createHash('sha256').update(joined).digest('hex');
+      // Sets of one review share their names; a long-lived process sees few lists.
+      if (namesHashes.size > 1024) namesHashes.clear();
+      namesHashes.set(joined, names);
+    }
+    n = { names, named: new Set(list) };
+    setNames.set(programs, n);
   }
-  return h;
+  return n;
 }
 
 /** By program, then by area and the set's program names (which decide what `skips`). */

@@ -171,11 +171,30 @@ class Runner {
   ) {}
 
   /** Keys already computed, by program set and scenario (a review asks for each many times). */
-  private readonly keys = new WeakMap<ProgramSet, Map<unknown, string>>();
-  private readonly viewKeys = new WeakMap<ProgramSet, Map<unknown, string>>();
+  private readonly keys = new WeakMap<ProgramSet, Map<Scenario, string>>();
 
-  private key(scenario: Scenario, programs: ProgramSet): string {
-    const key = memoised(this.keys, programs, scenario, () => resultKey(this.profile, scenario, programs));
+  /**
+   * The first set seen with the content of `programs`, lines aside (`programsHash`): a review
+   * makes the same baseline and patched sets many times over (per hunk, per patch), and keys
+   * are memoised by set.
+   */
+  private readonly sameSets = new Map<string, ProgramSet>();
+  private canonical(programs: ProgramSet): ProgramSet {
+    const h = programsHash(programs);
+    let c = this.sameSets.get(h);
+    if (!c) this.sameSets.set(h, (c = programs));
+    return c;
+  }
+
+  private key(scenario: Scenario, given: ProgramSet): string {
+    const programs = this.canonical(given);
+    let bySet = this.keys.get(programs);
+    if (!bySet) this.keys.set(programs, (bySet = new Map()));
+    let key = bySet.get(scenario);
+    if (key === undefined) {
+      key = resultKey(this.profile, scenario, programs);
+      bySet.set(scenario, key);
+    }
     if (!this.owners.has(key)) this.owners.set(key, programsHash(programs));
     return key;
   }
@@ -189,14 +208,10 @@ class Runner {
    */
   private readonly views = new Map<string, { view: string; result: SimulationResult; owner: string }[]>();
 
-  private viewKey(scenario: Scenario, programs: ProgramSet, used: readonly string[]): string {
-    return memoised(this.viewKeys, programs, `${scenario.id}\u0000${used.join('\u0000')}`, () => viewKey(this.profile, scenario, programs, used));
-  }
-
   /** Offers `r`, just found or explored for `programs`, to program sets of the same view. */
   private remember(scenario: Scenario, programs: ProgramSet, r: SimulationResult): void {
     if (this.opts.matchModels === false || !r.stats.complete || r.properties.some((p) => p.trace)) return;
-    const view = this.viewKey(scenario, programs, r.programs);
+    const view = viewKey(this.profile, scenario, this.canonical(programs), r.programs);
     let kept = this.views.get(scenario.id);
     if (!kept) this.views.set(scenario.id, (kept = []));
     if (!kept.some((v) => v.view === view)) kept.push({ view, result: r, owner: programsHash(programs) });
@@ -211,7 +226,7 @@ class Runner {
       return own;
     }
     if (this.opts.matchModels === false) return undefined;
-    const alike = this.views.get(scenario.id)?.find((v) => this.viewKey(scenario, programs, v.result.programs) === v.view)?.result;
+    const alike = this.views.get(scenario.id)?.find((v) => viewKey(this.profile, scenario, this.canonical(programs), v.result.programs) === v.view)?.result;
     if (alike) this.keep(key, programs, alike);
     return alike;
   }
@@ -294,6 +309,7 @@ class Runner {
       this.models.delete(k);
       this.results.delete(k);
     }
+    for (const h of this.sameSets.keys()) if (h !== mine) this.sameSets.delete(h);
     for (const kept of this.views.values()) {
       const mineOnly = kept.filter((v) => v.owner === mine);
       kept.splice(0, kept.length, ...mineOnly);
@@ -446,15 +462,6 @@ export function batchExplorer(profileId: string, programs: ProgramSet, opts: Rev
   const runner = new Runner(profile, opts);
   // Without `answered`, an outcome is always given.
   return (id) => runner.outcome(scenarioById(id), programs)!;
-}
-
-/** `compute()`, computed once per program set and key. */
-function memoised(memo: WeakMap<ProgramSet, Map<unknown, string>>, programs: ProgramSet, key: unknown, compute: () => string): string {
-  let bySet = memo.get(programs);
-  if (!bySet) memo.set(programs, (bySet = new Map()));
-  let v = bySet.get(key);
-  if (v === undefined) bySet.set(key, (v = compute()));
-  return v;
 }
 
 function sizeKey(scenario: string, size: ModelSize): string {
