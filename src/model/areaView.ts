@@ -39,3 +39,37 @@ export function areaView(program: Program, skips: (op: string) => boolean): Prog
   }
   return out ?? program;
 }
+
+/**
+ * Where the step at `path` in `from` is in `to`, for two programs with the same view under
+ * `skips`: the same kept step, counted among the steps the view keeps at each level. A path is
+ * as step origins give it (ir.ts `StepOrigin`): indices, with 0 or 1 after an `if` for its
+ * branch. Undefined when `path` does not lead to a kept step of `from`.
+ */
+export function samePlace(from: Program, to: Program, path: readonly number[], skips: (op: string) => boolean): number[] | undefined {
+  const kept = (s: Step) => s.k !== 'op' || !skips(s.op);
+  const out: number[] = [];
+  let f: readonly Step[] = from;
+  let t: readonly Step[] = to;
+  for (let i = 0; i < path.length; i++) {
+    const at = path[i]!;
+    const s = f[at];
+    if (!s || !kept(s)) return undefined;
+    let nth = 0;
+    for (let x = 0; x < at; x++) if (kept(f[x]!)) nth++;
+    let j = 0;
+    for (; j < t.length; j++) if (kept(t[j]!) && nth-- === 0) break;
+    const u = t[j];
+    if (!u || u.k !== s.k) return undefined;
+    out.push(j);
+    if (i === path.length - 1) return out;
+    if (s.k === 'if' && u.k === 'if') {
+      const branch = path[++i];
+      if (i === path.length - 1 || (branch !== 0 && branch !== 1)) return undefined;
+      out.push(branch);
+      [f, t] = branch === 0 ? [s.then, u.then] : [s.else, u.else];
+    } else if (s.k === 'loop' && u.k === 'loop') [f, t] = [s.body, u.body];
+    else return undefined;
+  }
+  return undefined;
+}

@@ -21,15 +21,15 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Area, Scenario } from '../model/area';
-import { areaView } from '../model/areaView';
+import { areaView, samePlace } from '../model/areaView';
 import { behaviourKey } from '../model/behaviour';
 import { Model } from '../model/ir';
 import { Program, ProgramSet } from '../model/program';
 import { Profile } from '../model/profiles';
 import { areaById } from '../model/registry';
 import { underTso } from '../model/scenarioVariants';
-import { SimulationResult, buildModel, simulateModel } from '../model/simulate';
-import { withLinesFrom, withOriginsFrom } from '../model/trace';
+import { PropertyResult, SimulationResult, buildModel, simulateModel } from '../model/simulate';
+import { Trace, TraceStep, withLinesFrom, withOriginsFrom } from '../model/trace';
 
 export interface ResultCache {
   get(key: string): SimulationResult | undefined;
@@ -89,10 +89,16 @@ export function viewKey(profile: Profile, scenario: Scenario, programs: ProgramS
 /** View keys by program set, scenario and the `used` list (results keep theirs, so it is asked for by the same array again). */
 const viewKeys = new WeakMap<ProgramSet, Map<Scenario, WeakMap<readonly string[], string>>>();
 
-function viewHash(programs: ProgramSet, area: Area, used: readonly string[]): string {
-  const { names, named } = namesOf(programs);
+/** The steps `area`'s models make nothing of under `programs`: other areas' steps, and inert ones no program of the set is named after. */
+function skipsIn(programs: ProgramSet, area: Area): (op: string) => boolean {
+  const { named } = namesOf(programs);
   const def = areaById(area);
-  const skips = (op: string) => def.opaque(op) !== undefined || (def.inert(op) && !named.has(op));
+  return (op) => def.opaque(op) !== undefined || (def.inert(op) && !named.has(op));
+}
+
+function viewHash(programs: ProgramSet, area: Area, used: readonly string[]): string {
+  const { names } = namesOf(programs);
+  const skips = skipsIn(programs, area);
   const areaAndNames = `${area}\u0000${names}`;
   // One string, hashed at once: a review asks for a few hundred of these.
   let text = names;
@@ -133,6 +139,42 @@ function programViewHash(program: Program | undefined, areaAndNames: string, ski
     byArea.set(areaAndNames, h);
   }
   return h;
+}
+
+/**
+ * A result of a scenario of `area` explored for `from`, as the result for `to`, a set with the
+ * same view key (`viewKey`): the model is the same but for where its steps come from, so every
+ * trace step moves to the same step of `to`'s program (`samePlace`); lines are `to`'s once
+ * `fromCache` has run. Undefined when a step comes from a program not in both sets (a PMI loop
+ * body made while building) or does not lead to a step: the caller builds the model instead.
+ * Steps the area's builder makes (a TLB initiator's next flush) have no path and stay.
+ */
+export function viaView(result: SimulationResult, from: ProgramSet, to: ProgramSet, area: Area): SimulationResult | undefined {
+  if (!result.properties.some((p) => p.trace)) return result;
+  const skips = skipsIn(to, area);
+  const moved = (trace: Trace): Trace | undefined => {
+    const steps: TraceStep[] = [];
+    for (const s of trace.steps) {
+      // A step the area's builder makes itself (no path in any program) is the same in both.
+      if (!s.origin || (s.origin.path.length === 0 && !(s.origin.program in from) && !(s.origin.program in to))) {
+        steps.push(s);
+        continue;
+      }
+      const a = from[s.origin.program];
+      const b = to[s.origin.program];
+      const path = a && b ? samePlace(a, b, s.origin.path, skips) : undefined;
+      if (!path) return undefined;
+      steps.push({ ...s, origin: { ...s.origin, path } });
+    }
+    return { ...trace, steps };
+  };
+  const properties: PropertyResult[] = [];
+  for (const p of result.properties) {
+    const trace = p.trace && moved(p.trace);
+    if (p.trace && !trace) return undefined;
+    properties.push(trace ? { ...p, trace } : p);
+  }
+  return { ...result, properties };
 }
 
 /**

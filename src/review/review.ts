@@ -24,7 +24,7 @@ import { Model } from '../model/ir';
 import { HunkChange, HunkStatus, MappedHunk, ProgramEdit, applyEdits, mapHunk, touchesModelledFunction } from '../mapping/map';
 import { Hunk, Patch, PatchSet } from '../patch';
 import { CounterexampleStep, counterexampleOf } from './simulationReport';
-import { ResultCache, fromCache, fromModel, modelKey, programsHash, resultKey, reusable, viewKey } from './resultCache';
+import { ResultCache, fromCache, fromModel, modelKey, programsHash, resultKey, reusable, viaView, viewKey } from './resultCache';
 import { BatchOutcome, ScenarioPool } from './scenarioPool';
 
 export type Verdict = 'introduced' | 'fixed' | 'still-violated' | 'inconclusive';
@@ -200,21 +200,21 @@ class Runner {
   }
 
   /**
-   * Complete results without a trace, by scenario, each with its `viewKey` and the program set
-   * it was kept for: a program set that differs from one at hand only in steps the scenario's
-   * area does not run (a PV TLB hook added to vcpu_enter_guest, seen from the posted-interrupt
-   * model) takes its result without being built (model/areaView.ts). A result with a trace is
-   * left to `matching`, which re-points the trace's steps at the model that takes it.
+   * Complete results by scenario, each with its `viewKey` and the program set it was kept for
+   * (its traces' steps are that set's): a program set that differs from one at hand only in
+   * steps the scenario's area makes nothing of (a PV TLB hook added to vcpu_enter_guest, seen
+   * from the posted-interrupt model) takes its result, re-pointed at its own steps, without
+   * being built (model/areaView.ts, resultCache.ts `viaView`).
    */
-  private readonly views = new Map<string, { view: string; result: SimulationResult; owner: string }[]>();
+  private readonly views = new Map<string, { view: string; result: SimulationResult; programs: ProgramSet; owner: string }[]>();
 
   /** Offers `r`, just found or explored for `programs`, to program sets of the same view. */
   private remember(scenario: Scenario, programs: ProgramSet, r: SimulationResult): void {
-    if (this.opts.matchModels === false || !r.stats.complete || r.properties.some((p) => p.trace)) return;
+    if (this.opts.matchModels === false || !r.stats.complete) return;
     const view = viewKey(this.profile, scenario, this.canonical(programs), r.programs);
     let kept = this.views.get(scenario.id);
     if (!kept) this.views.set(scenario.id, (kept = []));
-    if (!kept.some((v) => v.view === view)) kept.push({ view, result: r, owner: programsHash(programs) });
+    if (!kept.some((v) => v.view === view)) kept.push({ view, result: r, programs, owner: programsHash(programs) });
   }
 
   /** The result at hand for `scenario` under `programs`: its own, or one of the same view (`views`). */
@@ -226,7 +226,8 @@ class Runner {
       return own;
     }
     if (this.opts.matchModels === false) return undefined;
-    const alike = this.views.get(scenario.id)?.find((v) => viewKey(this.profile, scenario, this.canonical(programs), v.result.programs) === v.view)?.result;
+    const same = this.views.get(scenario.id)?.find((v) => viewKey(this.profile, scenario, this.canonical(programs), v.result.programs) === v.view);
+    const alike = same && viaView(same.result, same.programs, programs, scenario.area);
     if (alike) this.keep(key, programs, alike);
     return alike;
   }

@@ -4,6 +4,7 @@
  * with the other's result without building it; a step the area does run changes the key.
  */
 import * as assert from 'node:assert/strict';
+import { isDeepStrictEqual } from 'node:util';
 import { Scenario } from '../../src/model/area';
 import { areaView } from '../../src/model/areaView';
 import { AREA_OPS, Area } from '../../src/model/areas';
@@ -12,12 +13,12 @@ import { OPS as TLB_OPS } from '../../src/model/tlb/semantics';
 import { OPS as PI_OPS } from '../../src/model/pi/semantics';
 import { OPS as PMI_OPS } from '../../src/model/pmi/semantics';
 import { Program, ProgramSet, Step, op, parseProgram } from '../../src/model/program';
-import { PROFILES, Profile, UPSTREAM } from '../../src/model/profiles';
+import { PROFILES, Profile, UPSTREAM, profileByVersion } from '../../src/model/profiles';
 import { areaById } from '../../src/model/registry';
 import { SCENARIOS } from '../../src/model/scenarios';
 import { underTso } from '../../src/model/scenarioVariants';
-import { buildModel } from '../../src/model/simulate';
-import { modelKey, viewKey } from '../../src/review/resultCache';
+import { SimulationResult, buildModel, simulateModel } from '../../src/model/simulate';
+import { fromCache, modelKey, viaView, viewKey } from '../../src/review/resultCache';
 
 /** A small deterministic generator (mulberry32), so that a failure can be replayed. */
 function random(seed: number): (n: number) => number {
@@ -128,6 +129,35 @@ describe('programs as an area sees them', () => {
         assert.equal(modelKey(UPSTREAM, scenario, buildModel(scenario, { ...UPSTREAM, programs })), modelKey(UPSTREAM, scenario, own), `${area}: ${o}`);
       }
     }
+  });
+
+  // A result taken through equal views carries its traces over: every step moves to the same
+  // step of the other programs. Checked against exploring the model built from them.
+  it('a result re-pointed through equal views is the result of the model those programs build', () => {
+    let moved = 0;
+    let shifted = 0;
+    for (const profile of [profileByVersion('4.9'), profileByVersion('5.15'), UPSTREAM]) {
+      for (const scenario of scenariosOf(profile)) {
+        const own = buildModel(scenario, profile);
+        const base = simulateModel(own, scenario, profile, {});
+        if (!base.properties.some((p) => p.trace)) continue;
+        const pick = random(moved + 7);
+        const programs: Record<string, Program> = { ...profile.programs };
+        const none = nothingIn(scenario.area, profile.programs);
+        for (const name of own.programs) if (programs[name]) programs[name] = insertAnywhere(programs[name], op(none[pick(none.length)]!), pick);
+        assert.equal(viewKey(profile, scenario, programs, own.programs), viewKey(profile, scenario, profile.programs, own.programs));
+        const taken = viaView(base, profile.programs, programs, scenario.area);
+        if (!taken) continue;
+        const explored = simulateModel(buildModel(scenario, { ...profile, programs }), scenario, profile, {});
+        const comparable = (r: SimulationResult) => ({ ...fromCache(r, programs), stats: { ...r.stats, ms: 0 } });
+        assert.deepEqual(comparable(taken), comparable(explored), `${profile.id} ${scenario.id}`);
+        if (!isDeepStrictEqual(comparable(base).properties, comparable(explored).properties)) shifted++;
+        moved++;
+      }
+    }
+    console.log(`      [views] ${moved} results re-pointed, ${shifted} with traces that moved`);
+    assert.ok(moved >= 10, `${moved} results re-pointed`);
+    assert.ok(shifted > 0, 'no trace moved: the comparison could not fail');
   });
 
   it('a step the area runs, or a program added, changes the view key', () => {
