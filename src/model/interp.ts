@@ -50,6 +50,9 @@ const S_NE_C_AND = 23;
 
 const STACK = 256;
 
+/** How many leading field tests of a guard `expandActor` checks before evaluating it. */
+const PRE_TESTS = 3;
+
 const BINARY = { eq: EQ, ne: NE, lt: LT, le: LE, add: ADD, sub: SUB, min: MIN, max: MAX } as const;
 
 class Emitter {
@@ -347,6 +350,25 @@ export function interpretedExpand(model: Model, layout: Layout, oob: OutOfRange)
   effStart[T] = eff.length / 6;
   // effStart is by transition id; the effects of t are effStart[t] .. effStart[t + 1] only
   // because transitions are emitted in id order above.
+  // Per transition, up to PRE_TESTS leading conjuncts of its guard (or the guard itself) that
+  // compare a field with a constant (word, shift, mask, value, 1 for == or 0 for !=): tested
+  // here before the guard is evaluated, so that a transition whose actor cannot run (the
+  // commonest reason a guard fails: it is off its CPU, or in guest mode) costs no call.
+  const preStart = new Int32Array(T + 1);
+  const pre: number[] = [];
+  for (const t of model.transitions) {
+    preStart[t.id] = pre.length / 5;
+    const conjuncts = t.guard.k === 'and' ? t.guard.es : [t.guard];
+    for (const c of conjuncts.slice(0, PRE_TESTS)) {
+      const test = sourceTest(c);
+      if (!test) break;
+      const slot = layout.slots[test.id]!;
+      pre.push(slot.word, slot.shift, slot.mask, test.value, test.k === 'eq' ? 1 : 0);
+    }
+  }
+  preStart[T] = pre.length / 5;
+  // preStart is by transition id, filled in id order as effStart is.
+  const preTests = Int32Array.from(pre);
   const code = Int32Array.from(em.code);
   const effects = Int32Array.from(eff);
   const orderArr = Int32Array.from(order);
@@ -360,7 +382,14 @@ export function interpretedExpand(model: Model, layout: Layout, oob: OutOfRange)
     const hi = rangeArr[2 * r + 1]!;
     for (let k = rangeArr[2 * r]!; k < hi; k++) {
       const tid = orderArr[k]!;
-      if (evaluate(code, guard[tid]!, s, d, stack) === 0) continue;
+      let holds = true;
+      for (let p = 5 * preStart[tid]!, end = 5 * preStart[tid + 1]!; p < end; p += 5) {
+        if ((((s[preTests[p]!]! >>> preTests[p + 1]!) & preTests[p + 2]!) === preTests[p + 3]!) !== (preTests[p + 4] === 1)) {
+          holds = false;
+          break;
+        }
+      }
+      if (!holds || evaluate(code, guard[tid]!, s, d, stack) === 0) continue;
       for (let w = 0; w < W; w++) d[w] = s[w]!;
       for (let e = effStart[tid]!, end = effStart[tid + 1]!; e < end; e++) {
         const o = 6 * e;
