@@ -200,21 +200,21 @@ class Runner {
   }
 
   /**
-   * Complete results by scenario, each with its `viewKey` and the program set it was kept for
-   * (its traces' steps are that set's): a program set that differs from one at hand only in
-   * steps the scenario's area makes nothing of (a PV TLB hook added to vcpu_enter_guest, seen
-   * from the posted-interrupt model) takes its result, re-pointed at its own steps, without
-   * being built (model/areaView.ts, resultCache.ts `viaView`).
+   * Complete results by scenario, each with the program set it was kept for (its traces' steps
+   * are that set's): a program set that differs from one at hand only in steps the scenario's
+   * area makes nothing of (a PV TLB hook added to vcpu_enter_guest, seen from the posted-
+   * interrupt model) takes its result, re-pointed at its own steps, without being built
+   * (model/areaView.ts, resultCache.ts `viewKey` and `viaView`). The view keys are computed
+   * only when a set without a result of its own is looked up.
    */
-  private readonly views = new Map<string, { view: string; result: SimulationResult; programs: ProgramSet; owner: string }[]>();
+  private readonly views = new Map<string, { result: SimulationResult; programs: ProgramSet; owner: string }[]>();
 
   /** Offers `r`, just found or explored for `programs`, to program sets of the same view. */
   private remember(scenario: Scenario, programs: ProgramSet, r: SimulationResult): void {
     if (this.opts.matchModels === false || !r.stats.complete) return;
-    const view = viewKey(this.profile, scenario, this.canonical(programs), r.programs);
     let kept = this.views.get(scenario.id);
     if (!kept) this.views.set(scenario.id, (kept = []));
-    if (!kept.some((v) => v.view === view)) kept.push({ view, result: r, programs, owner: programsHash(programs) });
+    if (!kept.some((v) => v.result === r)) kept.push({ result: r, programs, owner: programsHash(programs) });
   }
 
   /** The result at hand for `scenario` under `programs`: its own, or one of the same view (`views`). */
@@ -226,7 +226,8 @@ class Runner {
       return own;
     }
     if (this.opts.matchModels === false) return undefined;
-    const same = this.views.get(scenario.id)?.find((v) => viewKey(this.profile, scenario, this.canonical(programs), v.result.programs) === v.view);
+    const view = (set: ProgramSet, used: readonly string[]) => viewKey(this.profile, scenario, this.canonical(set), used);
+    const same = this.views.get(scenario.id)?.find((v) => view(programs, v.result.programs) === view(v.programs, v.result.programs));
     const alike = same && viaView(same.result, same.programs, programs, scenario.area);
     if (alike) this.keep(key, programs, alike);
     return alike;
