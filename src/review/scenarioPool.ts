@@ -108,17 +108,19 @@ export interface BatchRequest extends BatchWork {
 }
 
 /**
- * Helpers for a review thread on this machine: the cores but two, at most three. One core is
- * left to the extension host and to V8's own threads (optimising compilers, the parallel
- * scavenger), which every JavaScript thread keeps busy: on this project's 2-core machine a
- * helper beside the review thread made both slower, and reviews took as long as alone (ten
- * fixtures, 2026-11-21: a sum of 461-524 ms alone against 501-537 with one helper, four
- * alternating workers each; small reviews slower, the largest faster). At most three: a review
- * explores a few dozen scenarios, and the extension may run more than one review at once.
- * Machines with four cores or more get helpers; none such was at hand to time them.
+ * Helpers for a review thread on this machine: the cores but one, at most three. On this
+ * project's 2-core machine one helper made warm reviews faster once its JIT had run reviews
+ * too: the bench's worker column with one helper against none, four runs on 2026-11-21
+ * (median per hunk 22.8/25.6/26.6/19.9 ms against 22.9/24.6/28.1/22.3; fixtures at or under
+ * 50 ms 25/25/24/28 of 31 against 25/24/22/25), and the sum of six heavy fixtures in three
+ * alternating workers after 8 warm-up passes (669/632/514 ms against 754/845/606). Each thread
+ * is slower beside the other (V8's compiler and GC threads share the cores), so the gain is
+ * about a fifth, not a half; small reviews gain nothing. At most three: a review explores a
+ * few dozen scenarios, and the extension may run more than one review at once. Machines with
+ * four cores or more were not at hand to time.
  */
 export function helpersForThisMachine(): number {
-  return Math.max(0, Math.min(3, availableParallelism() - 2));
+  return Math.max(0, Math.min(3, availableParallelism() - 1));
 }
 
 /**
