@@ -147,22 +147,28 @@ function programViewHash(program: Program | undefined, areaAndNames: string, ski
  * trace step moves to the same step of `to`'s program (`samePlace`); lines are `to`'s once
  * `fromCache` has run. Undefined when a step comes from a program not in both sets (a PMI loop
  * body made while building) or does not lead to a step: the caller builds the model instead.
- * Steps the area's builder makes (a TLB initiator's next flush) have no path and stay.
+ * Steps the area's builder makes (a TLB initiator's next flush) come from no program the model
+ * compiled, and stay.
  */
 export function viaView(result: SimulationResult, from: ProgramSet, to: ProgramSet, area: Area): SimulationResult | undefined {
   if (!result.properties.some((p) => p.trace)) return result;
   const skips = skipsIn(to, area);
+  const used = new Set(result.programs);
   const moved = (trace: Trace): Trace | undefined => {
     const steps: TraceStep[] = [];
     for (const s of trace.steps) {
-      // A step the area's builder makes itself (no path in any program) is the same in both.
-      if (!s.origin || (s.origin.path.length === 0 && !(s.origin.program in from) && !(s.origin.program in to))) {
+      const program = s.origin?.program;
+      // A step the area's builder makes itself (the perf NMI handler's dispatch, a TLB
+      // initiator's next flush) comes from no compiled program and no program of either set.
+      if (!s.origin || !program || (!used.has(program) && !(program in from) && !(program in to))) {
         steps.push(s);
         continue;
       }
-      const a = from[s.origin.program];
-      const b = to[s.origin.program];
-      const path = a && b ? samePlace(a, b, s.origin.path, skips) : undefined;
+      // A compiled program of both sets moves; one made while building (a PMI loop body) or
+      // a set's program the model did not compile cannot be placed.
+      const a = from[program];
+      const b = to[program];
+      const path = a && b && used.has(program) ? samePlace(a, b, s.origin.path, skips) : undefined;
       if (!path) return undefined;
       steps.push({ ...s, origin: { ...s.origin, path } });
     }

@@ -227,10 +227,14 @@ class Runner {
     }
     if (this.opts.matchModels === false) return undefined;
     const view = (set: ProgramSet, used: readonly string[]) => viewKey(this.profile, scenario, this.canonical(set), used);
-    const same = this.views.get(scenario.id)?.find((v) => view(programs, v.result.programs) === view(v.programs, v.result.programs));
-    const alike = same && viaView(same.result, same.programs, programs, scenario.area);
-    if (alike) this.keep(key, programs, alike);
-    return alike;
+    for (const v of this.views.get(scenario.id) ?? []) {
+      if (view(programs, v.result.programs) !== view(v.programs, v.result.programs)) continue;
+      const alike = viaView(v.result, v.programs, programs, scenario.area);
+      if (!alike) continue;
+      this.keep(key, programs, alike);
+      return alike;
+    }
+    return undefined;
   }
 
   private model(key: string, scenario: Scenario, programs: ProgramSet, signal = this.opts.signal): Model {

@@ -20,7 +20,11 @@ const BASELINES = path.join(__dirname, 'baselines');
 const cache = keptResults(bundledBaselines(BASELINES, MODEL_FINGERPRINT));
 const HELPER = helperEntry(__dirname);
 const HELPERS = helpersForThisMachine();
-/** Helpers that explore a review's scenarios beside this thread; none on a machine of two cores. */
+/**
+ * Helpers that explore a review's scenarios beside this thread (one on a machine of two cores).
+ * Each has the review thread's heap limits: caps, not reservations; a runaway exploration fails
+ * in its own helper, and the review thread explores that scenario itself.
+ */
 const pool =
   HELPER && HELPERS
     ? new ScenarioPool(HELPER, HELPERS, {
