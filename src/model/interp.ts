@@ -338,8 +338,26 @@ export function interpretedExpand(model: Model, layout: Layout, oob: OutOfRange)
     rangeBase[actor.id + 1] = ranges.length / 2;
   }
   rangeBase[A] = ranges.length / 2;
+  // Per transition, up to PRE_TESTS leading conjuncts of its guard (or the guard itself) that
+  // compare a field with a constant (word, shift, mask, value, 1 for == or 0 for !=) are tested
+  // in `expandActor`, inline, and only the rest of the guard is evaluated (-1: nothing is left),
+  // so that a transition whose actor cannot run (the commonest reason a guard fails: it is off
+  // its CPU, or in guest mode) costs no call. A guard reads only the source state and has no
+  // effect, so its conjuncts may be split so.
+  const preStart = new Int32Array(T + 1);
+  const pre: number[] = [];
   for (const t of model.transitions) {
-    guard[t.id] = em.program(t.guard, false);
+    preStart[t.id] = pre.length / 5;
+    const conjuncts = t.guard.k === 'and' ? t.guard.es : [t.guard];
+    let tested = 0;
+    for (; tested < Math.min(PRE_TESTS, conjuncts.length); tested++) {
+      const test = sourceTest(conjuncts[tested]!);
+      if (!test) break;
+      const slot = layout.slots[test.id]!;
+      pre.push(slot.word, slot.shift, slot.mask, test.value, test.k === 'eq' ? 1 : 0);
+    }
+    const rest = conjuncts.slice(tested);
+    guard[t.id] = rest.length === 0 ? -1 : em.program(rest.length === 1 ? rest[0]! : { k: 'and', es: rest }, false);
     to[t.id] = t.to;
     effStart[t.id] = eff.length / 6;
     for (const a of t.effects) {
@@ -350,22 +368,6 @@ export function interpretedExpand(model: Model, layout: Layout, oob: OutOfRange)
   effStart[T] = eff.length / 6;
   // effStart is by transition id; the effects of t are effStart[t] .. effStart[t + 1] only
   // because transitions are emitted in id order above.
-  // Per transition, up to PRE_TESTS leading conjuncts of its guard (or the guard itself) that
-  // compare a field with a constant (word, shift, mask, value, 1 for == or 0 for !=): tested
-  // here before the guard is evaluated, so that a transition whose actor cannot run (the
-  // commonest reason a guard fails: it is off its CPU, or in guest mode) costs no call.
-  const preStart = new Int32Array(T + 1);
-  const pre: number[] = [];
-  for (const t of model.transitions) {
-    preStart[t.id] = pre.length / 5;
-    const conjuncts = t.guard.k === 'and' ? t.guard.es : [t.guard];
-    for (const c of conjuncts.slice(0, PRE_TESTS)) {
-      const test = sourceTest(c);
-      if (!test) break;
-      const slot = layout.slots[test.id]!;
-      pre.push(slot.word, slot.shift, slot.mask, test.value, test.k === 'eq' ? 1 : 0);
-    }
-  }
   preStart[T] = pre.length / 5;
   // preStart is by transition id, filled in id order as effStart is.
   const preTests = Int32Array.from(pre);
@@ -389,7 +391,9 @@ export function interpretedExpand(model: Model, layout: Layout, oob: OutOfRange)
           break;
         }
       }
-      if (!holds || evaluate(code, guard[tid]!, s, d, stack) === 0) continue;
+      if (!holds) continue;
+      const g = guard[tid]!;
+      if (g >= 0 && evaluate(code, g, s, d, stack) === 0) continue;
       for (let w = 0; w < W; w++) d[w] = s[w]!;
       for (let e = effStart[tid]!, end = effStart[tid + 1]!; e < end; e++) {
         const o = 6 * e;
