@@ -15,6 +15,11 @@
  *   current one in its control graph (`future` below), so an actor that has finished, such as
  *   KVM_CREATE_VM once the VM exists, constrains nothing. Then no transition dependent on A's
  *   can run before A moves, and A's disabled transitions at p stay disabled.
+ *   A held lock narrows "can still" (`LockCut` below): when a variable L that acquires test
+ *   (a guard conjunct L == c on a step that writes L: mutex_lock's `kvm->lock == free`) is not c
+ *   in s, and no other actor can write L before it passes such a test, then L stays unequal to c
+ *   until A moves, every other actor stops at its next acquire of L, and only what it can reach
+ *   before that counts. Nothing else changes: the ample set is still A's steps at p.
  * - C2 (invisibility): A's transitions from p write no variable a property reads, carry no
  *   counted event and are no full barrier; a property that compares A's program counter with a
  *   constant sees no change unless p or the target is that constant, and one that reads it any
@@ -28,7 +33,7 @@
  * compares SPIN with an unreduced run, and test/unit/reduction.test.ts compares the reduced run
  * with the unreduced one (verdicts and counters) on every model the fixtures explore.
  */
-import { Expr, Model, fieldTest, readsOf } from './ir';
+import { Expr, Model, Transition, fieldTest, readsOf } from './ir';
 import { Layout } from './compile';
 
 export interface Reduction {
@@ -40,6 +45,8 @@ export interface Reduction {
   next(s: Uint32Array, after: number): number;
   /** How many (actor, program point) pairs may be expanded alone, for statistics and tests. */
   readonly candidates: number;
+  /** How many locks narrow C1 for some candidate (`LockCut`), for tests. */
+  readonly locks: number;
 }
 
 type Bits = Uint32Array;
@@ -126,6 +133,7 @@ export function reductionOf(model: Model, layout: Layout): Reduction | undefined
   const visible = bitset(V);
   for (const p of model.properties) for (const v of readsOf(p.bad)) set(visible, v);
   const observed = pcObservations(model);
+  const own = model.transitions.map((t) => accessesOf(t, model.actors[t.actor]!.pcVar, V));
   for (const t of model.transitions) {
     const at = pcBase[t.actor]! + t.from;
     const pcVar = model.actors[t.actor]!.pcVar;
@@ -133,14 +141,10 @@ export function reductionOf(model: Model, layout: Layout): Reduction | undefined
       hasOut[at] = 1;
       invisible[at] = 1;
     }
-    for (const v of readsOf(t.guard)) set(reads[at]!, v);
-    set(writes[at]!, pcVar);
+    orInto(reads[at]!, own[t.id]!.reads);
+    orInto(writes[at]!, own[t.id]!.writes);
     let ok = !t.events && !t.fence && t.from !== t.to;
-    for (const a of t.effects) {
-      readsOf(a.e).forEach((v) => set(reads[at]!, v));
-      set(writes[at]!, a.id);
-      if (has(visible, a.id)) ok = false;
-    }
+    for (const a of t.effects) if (has(visible, a.id)) ok = false;
     // Only the program counter of the model's own actor may change beyond the effects.
     if (has(visible, pcVar)) {
       const o = observed.get(pcVar);
@@ -182,34 +186,61 @@ export function reductionOf(model: Model, layout: Layout): Reduction | undefined
   for (let at = 0; at < P; at++) if (invisible[at]) candidates.push(at);
   if (!candidates.length) return undefined;
 
-  // What each actor can still read and write from each of its program points: the fixpoint of
-  // future(p) = own(p) ∪ future(successors of p).
-  const futureReads = reads.map((b) => b.slice());
-  const futureWrites = writes.map((b) => b.slice());
-  for (let changed = true; changed; ) {
-    changed = false;
-    for (const t of model.transitions) {
-      const from = pcBase[t.actor]! + t.from;
-      const to = pcBase[t.actor]! + t.to;
-      if (orInto(futureReads[from]!, futureReads[to]!)) changed = true;
-      if (orInto(futureWrites[from]!, futureWrites[to]!)) changed = true;
-    }
-  }
+  // What each actor can still read and write from each of its program points, and, per lock,
+  // before it next acquires that lock.
+  const future = futureOf(model, pcBase, own, () => false);
+  const tests = model.transitions.map((t) => equalityTests(t.guard));
+  const cuts: LockCut[] = locksOf(model, own, tests).map(({ id, value }) => {
+    const blocked = (t: Transition) => tests[t.id]!.some((x) => x.id === id && x.value === value);
+    const slot = layout.slots[id]!;
+    return { id, value, word: slot.word, shift: slot.shift, mask: slot.mask, future: futureOf(model, pcBase, own, blocked), conflicts: [] };
+  });
 
-  // C1, per candidate: the program points of the other actors that conflict with it.
+  // C1, per candidate: the program points of the other actors that conflict with it, and per
+  // lock, those that conflict with it or can write the lock before they acquire it.
   const candidateOf = new Int32Array(P).fill(-1);
   const conflicts: Uint8Array[] = [];
-  candidates.forEach((at, c) => {
-    candidateOf[at] = c;
-    const mine = model.actors.findIndex((_, a) => at < pcBase[a + 1]!);
+  const actorOf = (at: number) => model.actors.findIndex((_, a) => at < pcBase[a + 1]!);
+  const conflictsWith = (at: number, f: Future, lock: number) => {
+    const mine = actorOf(at);
     const row = new Uint8Array(P);
     for (let b = 0; b < A; b++) {
       if (b === mine) continue;
       for (let q = pcBase[b]!; q < pcBase[b + 1]!; q++) {
-        row[q] = meets(writes[at]!, futureReads[q]!) || meets(writes[at]!, futureWrites[q]!) || meets(reads[at]!, futureWrites[q]!) ? 1 : 0;
+        const w = f.writes[q]!;
+        row[q] = (lock >= 0 && has(w, lock)) || meets(writes[at]!, f.reads[q]!) || meets(writes[at]!, w) || meets(reads[at]!, w) ? 1 : 0;
       }
     }
-    conflicts.push(row);
+    return row;
+  };
+  // Per candidate, the locks that clear some conflict of its own (the others are never tried).
+  // Candidates of one actor with the same reads and writes share their rows.
+  const narrowing: LockCut[][] = [];
+  const rowsOf = new Map<string, { row: Uint8Array; narrowed: Uint8Array[]; mine: LockCut[] }>();
+  candidates.forEach((at, c) => {
+    candidateOf[at] = c;
+    const key = `${actorOf(at)}:${reads[at]!.join(',')}:${writes[at]!.join(',')}`;
+    let rows = rowsOf.get(key);
+    if (!rows) {
+      const row = conflictsWith(at, future, -1);
+      const mine: LockCut[] = [];
+      const narrowed = cuts.map((l) => {
+        if (!row.includes(1)) return row;
+        const n = conflictsWith(at, l.future, l.id);
+        for (let q = 0; q < P; q++) {
+          if (n[q]! < row[q]!) {
+            mine.push(l);
+            break;
+          }
+        }
+        return n;
+      });
+      rows = { row, narrowed, mine };
+      rowsOf.set(key, rows);
+    }
+    conflicts.push(rows.row);
+    cuts.forEach((l, k) => l.conflicts.push(rows.narrowed[k]!));
+    narrowing.push(rows.mine);
   });
 
   const word = new Int32Array(A);
@@ -222,18 +253,138 @@ export function reductionOf(model: Model, layout: Layout): Reduction | undefined
     mask[i] = slot.mask;
   });
   const at = new Int32Array(A);
+  const free = (row: Uint8Array) => {
+    for (let b = 0; b < A; b++) if (row[at[b]!]) return false;
+    return true;
+  };
   return {
     candidates: candidates.length,
+    locks: new Set(narrowing.flat()).size,
     next(s: Uint32Array, after: number): number {
       if (after < 0) for (let a = 0; a < A; a++) at[a] = pcBase[a]! + ((s[word[a]!]! >>> shift[a]!) & mask[a]!);
-      next: for (let a = after + 1; a < A; a++) {
+      for (let a = after + 1; a < A; a++) {
         const c = candidateOf[at[a]!]!;
         if (c < 0) continue;
-        const row = conflicts[c]!;
-        for (let b = 0; b < A; b++) if (row[at[b]!]) continue next;
-        return a;
+        if (free(conflicts[c]!)) return a;
+        for (const l of narrowing[c]!) if (((s[l.word]! >>> l.shift) & l.mask) !== l.value && free(l.conflicts[c]!)) return a;
       }
       return -1;
     },
   };
+}
+
+/** What the transitions of each program point, and those after it, read and write. */
+interface Future {
+  readonly reads: Bits[];
+  readonly writes: Bits[];
+}
+
+/** A lock for C1: the variable, the value its acquires test for, and its narrowed futures. */
+interface LockCut {
+  readonly id: number;
+  readonly value: number;
+  readonly word: number;
+  readonly shift: number;
+  readonly mask: number;
+  /** What each actor can read and write from each point before it takes an acquire of this lock. */
+  readonly future: Future;
+  /** Per candidate, as `conflicts` in `reductionOf`, with this lock's futures. */
+  readonly conflicts: Uint8Array[];
+}
+
+/** A transition's reads (its guard's, then its effects') and writes (its effects' and its actor's program counter). */
+function accessesOf(t: Transition, pcVar: number, V: number): { reads: Bits; writes: Bits } {
+  const reads = bitset(V);
+  const writes = bitset(V);
+  for (const v of readsOf(t.guard)) set(reads, v);
+  set(writes, pcVar);
+  for (const a of t.effects) {
+    for (const v of readsOf(a.e)) set(reads, v);
+    set(writes, a.id);
+  }
+  return { reads, writes };
+}
+
+/**
+ * The fixpoint of future(p) = ∪ over the transitions t from p that are not `blocked`:
+ * own(t) ∪ future(t.to). With nothing blocked, everything an actor can still do from p.
+ */
+function futureOf(model: Model, pcBase: Int32Array, own: readonly { reads: Bits; writes: Bits }[], blocked: (t: Transition) => boolean): Future {
+  const P = pcBase[pcBase.length - 1]!;
+  const V = model.vars.length;
+  const reads = Array.from({ length: P }, () => bitset(V));
+  const writes = Array.from({ length: P }, () => bitset(V));
+  // Later program points first: a control graph mostly runs forward, so a pass or two settles it.
+  const open = model.transitions.filter((t) => !blocked(t)).sort((x, y) => y.from - x.from);
+  for (const t of open) {
+    orInto(reads[pcBase[t.actor]! + t.from]!, own[t.id]!.reads);
+    orInto(writes[pcBase[t.actor]! + t.from]!, own[t.id]!.writes);
+  }
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const t of open) {
+      const from = pcBase[t.actor]! + t.from;
+      const to = pcBase[t.actor]! + t.to;
+      if (orInto(reads[from]!, reads[to]!)) changed = true;
+      if (orInto(writes[from]!, writes[to]!)) changed = true;
+    }
+  }
+  return { reads, writes };
+}
+
+type Test = { readonly id: number; readonly value: number };
+
+/** The `variable == constant` conjuncts of a guard (nested conjunctions included). */
+function equalityTests(e: Expr, out: Test[] = []): Test[] {
+  if (e.k === 'and') for (const x of e.es) equalityTests(x, out);
+  else if (e.k === 'eq') {
+    const test = fieldTest(e);
+    if (test) out.push(test);
+  }
+  return out;
+}
+
+/** At most this many locks are tried per state. */
+const MAX_LOCKS = 4;
+
+/**
+ * Locks: a variable L, not a program counter, that more than one actor uses, and a value c such
+ * that some transition has the guard conjunct L == c and writes L (an acquire: mutex_lock's
+ * guard `kvm->lock == free` and its `kvm->lock = me`), and every guard that reads L does so in
+ * that conjunct: steps wait for L, none branches on it. Any variable and value would do for
+ * soundness; a flag that steps branch on (a descriptor's ON bit, which test-and-set finds set or
+ * clear) leaves the others' futures nearly whole and would only cost time.
+ */
+function locksOf(model: Model, own: readonly { reads: Bits; writes: Bits }[], tests: readonly (readonly Test[])[]): Test[] {
+  const pcVars = new Set(model.actors.map((a) => a.pcVar));
+  // A variable one actor alone touches narrows no other actor's future.
+  const touched = model.actors.map(() => bitset(model.vars.length));
+  for (const t of model.transitions) {
+    orInto(touched[t.actor]!, own[t.id]!.reads);
+    orInto(touched[t.actor]!, own[t.id]!.writes);
+  }
+  const shared = (v: number) => touched.filter((b) => has(b, v)).length >= 2;
+  // The one value each variable's guards wait for; -1: some guard reads it otherwise.
+  const waitedFor = new Map<number, number>();
+  for (const t of model.transitions) {
+    for (const v of readsOf(t.guard)) {
+      const test = tests[t.id]!.find((x) => x.id === v);
+      const before = waitedFor.get(v);
+      waitedFor.set(v, test && (before === undefined || before === test.value) ? test.value : -1);
+    }
+  }
+  const uses = new Map<string, { id: number; value: number; n: number }>();
+  for (const t of model.transitions) {
+    for (const test of tests[t.id]!) {
+      if (pcVars.has(test.id) || waitedFor.get(test.id) !== test.value || !t.effects.some((a) => a.id === test.id) || !shared(test.id)) continue;
+      const key = `${test.id}:${test.value}`;
+      const cur = uses.get(key) ?? { ...test, n: 0 };
+      cur.n++;
+      uses.set(key, cur);
+    }
+  }
+  return [...uses.values()]
+    .sort((x, y) => y.n - x.n || x.id - y.id || x.value - y.value)
+    .slice(0, MAX_LOCKS)
+    .map(({ id, value }) => ({ id, value }));
 }

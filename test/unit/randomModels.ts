@@ -1,7 +1,8 @@
 /**
  * Random models for the model-transformation tests (reduction.test.ts, liveness.test.ts):
  * three actors with four program points each, two shared variables and one local per actor;
- * each actor's steps mostly touch its own local, sometimes shared state, rarely another's local.
+ * each actor's steps mostly touch its own local, sometimes shared state, rarely another's local,
+ * and some take or release s1 as a lock.
  */
 import fc from 'fast-check';
 import { Assign, Expr, Model, Transition, add, and, eq, ite, lit, lt, min, ne, not, ref } from '../../src/model/ir';
@@ -44,6 +45,12 @@ const transitionOf = (actor: number) =>
     effects: fc.array(assignOf(actor), { maxLength: 2 }),
     counted: fc.boolean(),
   });
+/** The shared variable lock steps take (guard s1 == 0, then s1 = 1) and release (s1 = 0). */
+export const LOCK = SHARED[1]!;
+const lockStepOf = (actor: number) =>
+  fc
+    .record({ actor: fc.constant(actor), from: fc.integer({ min: 0, max: 3 }), to: fc.integer({ min: 0, max: 3 }), acquire: fc.boolean(), counted: fc.constant(false) })
+    .map(({ acquire, ...t }) => ({ ...t, guard: acquire ? eq(ref(LOCK), 0) : lit(1), effects: [{ id: LOCK, e: lit(acquire ? 1 : 0) }] }));
 /** What a property reads: shared state, a local, or an actor being at a program point. */
 const badOf: fc.Arbitrary<Expr> = fc.oneof(
   fc.tuple(fc.constantFrom(...SHARED, ...LOCAL), fc.integer({ min: 0, max: 2 })).map(([v, c]) => eq(ref(v), c)),
@@ -52,7 +59,10 @@ const badOf: fc.Arbitrary<Expr> = fc.oneof(
 );
 export const randomModel: fc.Arbitrary<Model> = fc
   .tuple(
-    fc.array(fc.integer({ min: 0, max: 2 }).chain(transitionOf), { minLength: 2, maxLength: 14 }),
+    fc.array(
+      fc.integer({ min: 0, max: 2 }).chain((a) => fc.oneof({ weight: 4, arbitrary: transitionOf(a) }, { weight: 1, arbitrary: lockStepOf(a) })),
+      { minLength: 2, maxLength: 14 },
+    ),
     fc.array(badOf, { minLength: 1, maxLength: 2 }),
   )
   .map(([ts, bads]) => ({
