@@ -10,6 +10,8 @@
  * - latency: review of every fixture patch, as a cold CLI process (`check FILE --json`), through
  *   the warm in-process API, and warm in a worker thread with the extension's heap limits
  *   (warmWorker.ts), alone and with its helper threads, median of several runs, per modelled hunk;
+ *   with Node's own start (`node -e 0`) beside it, and, where NODE_EXTRA_CA_CERTS is set, the
+ *   cold process and Node's start again without it;
  * - reduction: the models the fixture reviews reduce, simulated with and without partial-order
  *   reduction;
  * - scaling: the scaled scenarios (1-4 senders, 1-4 vectors, 1-3 vCPUs), each in its own
@@ -121,21 +123,32 @@ if (want('latency')) {
   const alone = inWorker('0');
   const helpers = Math.max(1, helpersForThisMachine());
   const helped = inWorker(String(helpers));
-  const rows: (string | number)[][] = [];
-  const out: unknown[] = [];
-  for (const [k, f] of patchFiles.entries()) {
-    const file = path.join(PATCHES, f);
-    const cold: number[] = [];
+  // Node reads and parses the certificates NODE_EXTRA_CA_CERTS names as it starts, before any
+  // script runs (this project's machines set it for their npm proxy: about 80 ms of a start of
+  // 120-160 ms). The CLI opens no connection, so the cold process is also timed without it.
+  const withoutCa = process.env['NODE_EXTRA_CA_CERTS'] !== undefined ? Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'NODE_EXTRA_CA_CERTS')) : undefined;
+  const timedProcess = (argv: string[], env: NodeJS.ProcessEnv = process.env) => {
+    const ms: number[] = [];
     for (let i = 0; i < runs; i++) {
       const t = performance.now();
       try {
-        execFileSync(process.execPath, [CLI, 'check', file, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+        execFileSync(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'], env });
       } catch (e) {
         // Exit status 1 means "a violation was introduced": a result, not a failure.
         if ((e as { status?: number }).status !== 1) throw e;
       }
-      cold.push(performance.now() - t);
+      ms.push(performance.now() - t);
     }
+    return median(ms);
+  };
+  const nodeStart = timedProcess(['-e', '0']);
+  const nodeStartWithoutCa = withoutCa ? timedProcess(['-e', '0'], withoutCa) : undefined;
+  const rows: (string | number)[][] = [];
+  const out: unknown[] = [];
+  for (const [k, f] of patchFiles.entries()) {
+    const file = path.join(PATCHES, f);
+    const c = timedProcess([CLI, 'check', file, '--json']);
+    const cw = withoutCa ? timedProcess([CLI, 'check', file, '--json'], withoutCa) : undefined;
     // Warm, as the extension's worker: a JIT that has run reviews before, and the bundled
     // baselines; the patched side is explored afresh every time.
     const text = readFileSync(file);
@@ -147,20 +160,20 @@ if (want('latency')) {
       reviewPatchSet(readPatches(text), baselines ? { cache: baselines } : {});
       warm.push(performance.now() - t);
     }
-    const c = median(cold);
     const w = median(warm);
     const wa = median(alone[k]!);
     const wh = median(helped[k]!);
     const perHunk = (ms: number) => (hunks ? fmt(ms / hunks, 1) : '-');
-    rows.push([f.replace(/\.patch$/, ''), fmt(c), hunks, perHunk(w), perHunk(wa), perHunk(wh)]);
-    out.push({ fixture: f, coldCliMs: c, warmApiMs: w, modelledHunks: hunks, warmPerHunkMs: hunks ? w / hunks : null, warmWorkerMs: wa, warmWorkerHelpedMs: wh, helpers, runs });
+    rows.push([f.replace(/\.patch$/, ''), fmt(c), ...(cw !== undefined ? [fmt(cw)] : []), hunks, perHunk(w), perHunk(wa), perHunk(wh)]);
+    out.push({ fixture: f, coldCliMs: c, ...(cw !== undefined ? { coldCliWithoutExtraCaMs: cw } : {}), warmApiMs: w, modelledHunks: hunks, warmPerHunkMs: hunks ? w / hunks : null, warmWorkerMs: wa, warmWorkerHelpedMs: wh, helpers, runs });
   }
   table(
-    `Review latency (median of ${runs}; warm: after earlier reviews, with the bundled baselines: in this process, in a worker thread with the extension's heap limits, and in that worker with ${helpers} helper thread${helpers === 1 ? '' : 's'}; the extension gives it ${helpersForThisMachine()} on this machine)`,
-    ['fixture', 'cold CLI ms', 'hunks', 'warm ms/hunk', 'worker ms/hunk', `+${helpers} helper ms/hunk`],
+    `Review latency (median of ${runs}; Node's own start, node -e 0: ${fmt(nodeStart)} ms${nodeStartWithoutCa !== undefined ? `, ${fmt(nodeStartWithoutCa)} ms without NODE_EXTRA_CA_CERTS` : ''}; warm: after earlier reviews, with the bundled baselines: in this process, in a worker thread with the extension's heap limits, and in that worker with ${helpers} helper thread${helpers === 1 ? '' : 's'}; the extension gives it ${helpersForThisMachine()} on this machine)`,
+    ['fixture', 'cold CLI ms', ...(withoutCa ? ['cold, no extra CA ms'] : []), 'hunks', 'warm ms/hunk', 'worker ms/hunk', `+${helpers} helper ms/hunk`],
     rows,
   );
   results['latency'] = out;
+  results['nodeStart'] = { ms: nodeStart, ...(nodeStartWithoutCa !== undefined ? { withoutExtraCaMs: nodeStartWithoutCa } : {}), runs };
 }
 
 // ------------------------------------------------------------------ partial-order reduction
