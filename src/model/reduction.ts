@@ -19,7 +19,8 @@
  *   (a guard conjunct L == c on a step that writes L: mutex_lock's `kvm->lock == free`) is not c
  *   in s, and no other actor can write L before it passes such a test, then L stays unequal to c
  *   until A moves, every other actor stops at its next acquire of L, and only what it can reach
- *   before that counts. Nothing else changes: the ample set is still A's steps at p.
+ *   before that counts. Nothing else changes: the ample set is still A's steps at p. This holds
+ *   for any variable and value; `locksOf` picks those steps only wait for, where it pays.
  * - C2 (invisibility): A's transitions from p write no variable a property reads, carry no
  *   counted event and are no full barrier; a property that compares A's program counter with a
  *   constant sees no change unless p or the target is that constant, and one that reads it any
