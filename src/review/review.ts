@@ -364,11 +364,21 @@ class Runner {
    * Builds and explores `scenarios` under `programs` (a complete set) ahead of the review's use
    * of them, spread over the pool's threads when there is one; the reason the first of them (in
    * order) does not build, or undefined. Without a pool, it builds them, as `unbuildable`.
+   * `before`: the programs the patch applies to, whose results at hand say which scenarios are
+   * the large ones.
    */
-  prepare(scenarios: readonly Scenario[], programs: ProgramSet): string | undefined {
+  prepare(scenarios: readonly Scenario[], programs: ProgramSet, before?: ProgramSet): string | undefined {
     const pool = this.opts.pool;
     const todo = scenarios.filter((sc) => !this.atHand(sc, programs) && !this.models.has(this.key(sc, programs)));
     if (!pool?.size || todo.length < 2 || this.opts.observe || this.opts.now) return this.unbuildable(scenarios, programs);
+    // Largest first, by the states of the result at hand for `before` (stable for the rest): the
+    // calling thread takes the first while the helpers take the others, instead of a helper
+    // starting the largest last. The order of work changes no result, and which scenario does
+    // not build is decided in order below.
+    if (before) {
+      const states = new Map(todo.map((sc) => [sc, this.atHand(sc, before)?.stats.states ?? 0]));
+      todo.sort((x, y) => states.get(y)! - states.get(x)!);
+    }
     const outcomes = pool.run({
       profile: this.profile.id,
       programs,
@@ -380,11 +390,10 @@ class Runner {
     });
     cancelled(this.opts.signal);
     for (const [i, o] of outcomes.entries()) {
-      if (o?.kind === 'unbuildable') return o.message;
       // Only complete results are kept: a helper has no results at hand to match models with
       // (the baselines a review explored earlier), so one it stopped at a limit is explored
       // again here, where `run` may match it as a review alone does.
-      if (o?.result.stats.complete) this.keep(this.key(todo[i]!, programs), programs, o.result);
+      if (o?.kind === 'result' && o.result.stats.complete) this.keep(this.key(todo[i]!, programs), programs, o.result);
     }
     return this.unbuildable(scenarios, programs);
   }
@@ -594,7 +603,7 @@ function applicable(mapped: readonly MappedHunk[], base: ProgramSet, profile: Pr
       // the others are built as they will be explored (under x86-TSO when the edits reorder
       // across a barrier), so the models made here are the ones the review explores.
       const { explored } = scenariosToExplore(scenarios, before, edits, runner);
-      return runner.unbuildable(explored, before) ?? (explore ? runner.prepare(explored, after) : runner.unbuildable(explored, after));
+      return runner.unbuildable(explored, before) ?? (explore ? runner.prepare(explored, after, before) : runner.unbuildable(explored, after));
     } catch (e) {
       if (e instanceof RaceLensError && !(e instanceof CancelledError)) return e.message;
       throw e;
