@@ -11,7 +11,7 @@ import fc from 'fast-check';
 import { compile } from '../../src/model/compile';
 import { maxCounters } from '../../src/model/counters';
 import { explore } from '../../src/model/explore';
-import { Assign, Expr, Model, Transition, and, eq, lit, lt, ref } from '../../src/model/ir';
+import { Assign, Expr, Model, Transition, and, eq, lit, lt, ne, not, or, ref } from '../../src/model/ir';
 import { reductionOf } from '../../src/model/reduction';
 import { simulateModel } from '../../src/model/simulate';
 import { readPatches } from '../../src/patch';
@@ -108,6 +108,125 @@ describe('partial-order reduction', () => {
       // clear x alone while q waits.
       assert.equal(plain.full.stats.states, unread.full.stats.states);
       assert.ok(plain.reduced.stats.states < unread.reduced.stats.states, `${plain.reduced.stats.states} < ${unread.reduced.stats.states}`);
+    });
+
+    it('is not used for a guard that reads the lock otherwise (L != c, inside or or not)', () => {
+      // L starts taken (1); A releases it after a local step; B sets flag while L is taken and A
+      // has not moved, then takes L. B's first guard reads L, so L is no lock (and must not be
+      // read as one: B's first step is not blocked by L == 0, and A moving disables it).
+      const [FLAG, LOCAL, PCA, PCB] = [1, 2, 3, 4];
+      const forms: Record<string, Expr> = {
+        ne: and(ne(ref(0), 0), eq(ref(PCA), 0)),
+        or: or(eq(ref(0), 0), eq(ref(PCA), 0)),
+        not: and(not(eq(ref(0), 0)), eq(ref(PCA), 0)),
+      };
+      for (const [form, guard] of Object.entries(forms)) {
+        const t = (id: number, actor: number, from: number, to: number, g: Expr, effects: Assign[]): Transition => ({ id, actor, from, to, guard: g, effects, label: `t${id}` });
+        const m: Model = {
+          name: `reads-lock-${form}`,
+          vars: [
+            { id: 0, name: 'L', max: 1, init: 1, kind: 'state' },
+            { id: FLAG, name: 'flag', max: 1, init: 0, kind: 'state' },
+            { id: LOCAL, name: 'a', max: 1, init: 0, kind: 'local' },
+            { id: PCA, name: 'A.pc', max: 2, init: 0, kind: 'pc' },
+            { id: PCB, name: 'B.pc', max: 2, init: 0, kind: 'pc' },
+          ],
+          actors: [0, 1].map((id) => ({ id, name: 'AB'[id]!, lane: 'AB'[id]!, pcVar: [PCA, PCB][id]!, pcLabels: ['0', '1', '2'] })),
+          transitions: [
+            t(0, 0, 0, 1, lit(1), [{ id: LOCAL, e: lit(1) }]),
+            t(1, 0, 1, 2, lit(1), [{ id: 0, e: lit(0) }]),
+            t(2, 1, 0, 1, guard, [{ id: FLAG, e: lit(1) }]),
+            t(3, 1, 1, 2, eq(ref(0), 0), [{ id: 0, e: lit(1) }]),
+          ],
+          properties: [{ id: 'flag', bad: eq(ref(FLAG), 1) }],
+          derived: [],
+          counters: [],
+          programs: [],
+        };
+        const { full, reduced } = bothWays(m);
+        assert.equal(locks(m), 0, form);
+        assert.equal(full.outcomes[0]!.status, 'violated', form);
+        assert.equal(reduced.outcomes[0]!.status, 'violated', form);
+      }
+    });
+
+    it('keeps the verdicts and counters of random models built around a lock, and narrows some', () => {
+      // L (0..2) is waited for at c, taken by steps that also may do more, released, and read in
+      // other forms by the other steps; three actors of five program points. Each model is also
+      // explored with its acquires written `not(L != c)`, the same transition system with no
+      // lock the analysis reads: where that stores another number of states, the lock rule chose.
+      const [Lv, S, XV] = [0, 1, 2];
+      const LOC = [3, 4, 5];
+      const PCS = [6, 7, 8];
+      const vars = (init: number) => [
+        { id: Lv, name: 'L', max: 2, init, kind: 'state' as const },
+        { id: S, name: 's', max: 2, init: 0, kind: 'state' as const },
+        { id: XV, name: 'x', max: 1, init: 0, kind: 'state' as const },
+        ...LOC.map((id, a) => ({ id, name: `${'pqr'[a]}.l`, max: 2, init: 0, kind: 'local' as const })),
+        ...PCS.map((id, a) => ({ id, name: `${'pqr'[a]}.pc`, max: 4, init: 0, kind: 'pc' as const })),
+      ];
+      const v = (a: number) => fc.constantFrom(LOC[a]!, LOC[a]!, LOC[a]!, S, XV);
+      // Mostly other variables; sometimes a wait for L, rarely L read another way (no lock then).
+      const atom = (a: number, c: number): fc.Arbitrary<Expr> =>
+        fc.tuple(v(a), fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: 19 })).map(([x, k, form]) =>
+          form < 18 ? [eq(ref(x), k), ne(ref(x), k), lt(ref(x), k), or(eq(ref(x), k), eq(ref(S), c)), not(eq(ref(x), k)), eq(ref(Lv), c)][form % 6]! : [ne(ref(Lv), c), or(eq(ref(Lv), c), eq(ref(x), k))][form - 18]!,
+        );
+      // Each actor runs a straight program of one to four steps (program points 0 to 4).
+      const step = (a: number, c: number) =>
+        fc.record({
+          kind: fc.constantFrom('acquire', 'release', 'other', 'other'),
+          extra: atom(a, c),
+          guarded: fc.boolean(),
+          also: fc.option(fc.tuple(v(a), fc.integer({ min: 0, max: 2 })), { nil: undefined }),
+          counted: fc.boolean(),
+        });
+      const program = (a: number, c: number) => fc.array(step(a, c), { minLength: 1, maxLength: 4 });
+      const arb = fc.integer({ min: 0, max: 1 }).chain((c) =>
+        fc.record({
+          c: fc.constant(c),
+          init: fc.constantFrom(c, c, c, 2),
+          programs: fc.tuple(program(0, c), program(1, c), program(2, c)),
+          bad: fc.tuple(fc.constantFrom(S, XV, ...LOC), fc.integer({ min: 1, max: 2 })),
+        }),
+      );
+      type Generated = typeof arb extends fc.Arbitrary<infer T> ? T : never;
+      const build = ({ c, init, programs, bad }: Generated, disguise: boolean): Model => ({
+        name: 'lock-random',
+        vars: vars(init),
+        actors: [0, 1, 2].map((id) => ({ id, name: 'pqr'[id]!, lane: 'pqr'[id]!, pcVar: PCS[id]!, pcLabels: ['0', '1', '2', '3', '4'] })),
+        transitions: programs
+          .flatMap((steps, actor) => steps.map((st, from) => ({ st, actor, from })))
+          .map(({ st, actor, from }, id): Transition => {
+            const waits = disguise ? not(ne(ref(Lv), c)) : eq(ref(Lv), c);
+            const more: Assign[] = st.also ? [{ id: st.also[0], e: lit(Math.min(st.also[1], st.also[0] === XV ? 1 : 2)) }] : [];
+            const base = { id, actor, from, to: from + 1, label: `t${id}`, ...(st.counted && id % 3 === 0 ? { events: { steps: 1 } } : {}) };
+            if (st.kind === 'acquire') return { ...base, guard: st.guarded ? and(waits, st.extra) : waits, effects: [{ id: Lv, e: lit(c === 0 ? 1 : 2) }, ...more] };
+            if (st.kind === 'release') return { ...base, guard: lit(1), effects: [{ id: Lv, e: lit(c) }] };
+            return { ...base, guard: st.guarded ? st.extra : lit(1), effects: more };
+          }),
+        properties: [{ id: 'bad', bad: eq(ref(bad[0]), Math.min(bad[1], bad[0] === XV ? 1 : 2)) }],
+        derived: [],
+        counters: ['steps'],
+        programs: [],
+      });
+      let narrowed = 0;
+      let runs = 0;
+      fc.assert(
+        fc.property(arb, (g) => {
+          runs++;
+          const m = build(g, false);
+          const { full, reduced } = bothWays(m);
+          assert.deepEqual(
+            reduced.outcomes.map((o) => o.status),
+            full.outcomes.map((o) => o.status),
+          );
+          assert.deepEqual(maxCounters(reduced), maxCounters(full));
+          // Another choice of ample sets, not always a smaller graph.
+          if (reduced.stats.states !== bothWays(build(g, true)).reduced.stats.states) narrowed++;
+        }),
+        { seed: 20261122, numRuns: 1500 },
+      );
+      assert.ok(narrowed > runs / 50, `the lock narrowed C1 in only ${narrowed} of ${runs} models`);
     });
 
     it('is not used while another actor can release the lock without taking it', () => {
