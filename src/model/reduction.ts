@@ -194,7 +194,7 @@ export function reductionOf(model: Model, layout: Layout): Reduction | undefined
   const cuts: LockCut[] = locksOf(model, own, tests).map(({ id, value }) => {
     const blocked = (t: Transition) => tests[t.id]!.some((x) => x.id === id && x.value === value);
     const slot = layout.slots[id]!;
-    return { id, value, word: slot.word, shift: slot.shift, mask: slot.mask, future: futureOf(model, pcBase, own, blocked), conflicts: [] };
+    return { id, value, word: slot.word, shift: slot.shift, mask: slot.mask, future: futureOf(model, pcBase, own, blocked) };
   });
 
   // C1, per candidate: the program points of the other actors that conflict with it, and per
@@ -214,34 +214,24 @@ export function reductionOf(model: Model, layout: Layout): Reduction | undefined
     }
     return row;
   };
-  // Per candidate, the locks that clear some conflict of its own (the others are never tried).
-  // Candidates of one actor with the same reads and writes share their rows.
-  const narrowing: LockCut[][] = [];
-  const rowsOf = new Map<string, { row: Uint8Array; narrowed: Uint8Array[]; mine: LockCut[] }>();
+  // Per candidate, the locks that clear some conflict of its own, with its rows under them (the
+  // others are never tried). Candidates of one actor with the same reads and writes share rows.
+  const narrowing: Narrowed[][] = [];
+  const rowsOf = new Map<string, { row: Uint8Array; narrowed: Narrowed[] }>();
   candidates.forEach((at, c) => {
     candidateOf[at] = c;
     const key = `${actorOf(at)}:${reads[at]!.join(',')}:${writes[at]!.join(',')}`;
     let rows = rowsOf.get(key);
     if (!rows) {
       const row = conflictsWith(at, future, -1);
-      const mine: LockCut[] = [];
-      const narrowed = cuts.map((l) => {
-        if (!row.includes(1)) return row;
-        const n = conflictsWith(at, l.future, l.id);
-        for (let q = 0; q < P; q++) {
-          if (n[q]! < row[q]!) {
-            mine.push(l);
-            break;
-          }
-        }
-        return n;
-      });
-      rows = { row, narrowed, mine };
+      const narrowed = row.includes(1)
+        ? cuts.map((lock) => ({ lock, row: conflictsWith(at, lock.future, lock.id) })).filter((n) => n.row.some((x, q) => x < row[q]!))
+        : [];
+      rows = { row, narrowed };
       rowsOf.set(key, rows);
     }
     conflicts.push(rows.row);
-    cuts.forEach((l, k) => l.conflicts.push(rows.narrowed[k]!));
-    narrowing.push(rows.mine);
+    narrowing.push(rows.narrowed);
   });
 
   const word = new Int32Array(A);
@@ -260,14 +250,14 @@ export function reductionOf(model: Model, layout: Layout): Reduction | undefined
   };
   return {
     candidates: candidates.length,
-    locks: new Set(narrowing.flat()).size,
+    locks: new Set(narrowing.flat().map((n) => n.lock)).size,
     next(s: Uint32Array, after: number): number {
       if (after < 0) for (let a = 0; a < A; a++) at[a] = pcBase[a]! + ((s[word[a]!]! >>> shift[a]!) & mask[a]!);
       for (let a = after + 1; a < A; a++) {
         const c = candidateOf[at[a]!]!;
         if (c < 0) continue;
         if (free(conflicts[c]!)) return a;
-        for (const l of narrowing[c]!) if (((s[l.word]! >>> l.shift) & l.mask) !== l.value && free(l.conflicts[c]!)) return a;
+        for (const { lock: l, row } of narrowing[c]!) if (((s[l.word]! >>> l.shift) & l.mask) !== l.value && free(row)) return a;
       }
       return -1;
     },
@@ -289,8 +279,12 @@ interface LockCut {
   readonly mask: number;
   /** What each actor can read and write from each point before it takes an acquire of this lock. */
   readonly future: Future;
-  /** Per candidate, as `conflicts` in `reductionOf`, with this lock's futures. */
-  readonly conflicts: Uint8Array[];
+}
+
+/** A lock that narrows a candidate's conflicts, and its row under that lock (as `conflicts` in `reductionOf`). */
+interface Narrowed {
+  readonly lock: LockCut;
+  readonly row: Uint8Array;
 }
 
 /** A transition's reads (its guard's, then its effects') and writes (its effects' and its actor's program counter). */
