@@ -69,6 +69,8 @@ export interface AreaDefinition<C = unknown, T = unknown> {
   opaque(op: string): string | undefined;
   /** Whether a step naming `op` does nothing in the area's models unless a program has that name: its semantics' `inert`. */
   inert(op: string): boolean;
+  /** Whether the area's models decide a condition named `cond` while building, in every context: `decidedIn` its semantics. */
+  decided(cond: string): boolean;
   /** One sentence saying why the final state violates the property, or undefined if not this area's. */
   explain(property: string, state: Readonly<Record<string, FieldValue>>): string | undefined;
 }

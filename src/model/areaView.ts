@@ -8,25 +8,56 @@
  * such a step nothing: the program points before and after it become one. Dropping it from the
  * program therefore builds the same transitions: it emits none, takes no label, is no branch,
  * loop, `break`, `goto` or `return`, and calls no program. A branch or loop body left empty
- * compiles as one of such steps did: its start and its end are one program point. The program
- * points are numbered densely in the order transitions use them (builder.ts `resolve`), so the
- * numbering is the same too.
+ * compiles as one of such steps did: its start and its end are one program point.
  *
- * Two program sets whose views are equal, program by program, therefore build the same model
- * of every scenario of the area, but for where its steps come from: their paths in the
- * programs and their patch lines, which only traces show.
+ * An `if` whose branches keep no step is nothing too when the area decides its condition while
+ * building, in every context (`decided`, programCompiler.ts `decidedIn`: the LAPIC is in-kernel
+ * in every PMI scenario): the compiler reads no state for it and joins its start to its end
+ * whichever way the condition goes, through an empty branch. A branch on a condition read from
+ * the state stays, empty or not: it is a step.
+ *
+ * The program points are numbered densely in the order transitions use them (builder.ts
+ * `resolve`), so the numbering is the same too. Two program sets whose views are equal, program
+ * by program, therefore build the same model of every scenario of the area, but for where its
+ * steps come from: their paths in the programs and their patch lines, which only traces show.
  */
-import { Program, Step } from './program';
+import { Cond, Program, Step } from './program';
 
-/** `program` without the steps naming an operation `skips`, at any depth; `program` itself when it has none. */
-export function areaView(program: Program, skips: (op: string) => boolean): Program {
+/** What an area's models make nothing of, as `areaView` drops it. */
+export interface AreaSkips {
+  /** A step naming `op` is nothing. */
+  readonly op: (op: string) => boolean;
+  /** The condition named `cond` is decided while building, in every context. */
+  readonly decided: (cond: string) => boolean;
+}
+
+function decidedCond(c: Cond, skips: AreaSkips): boolean {
+  switch (c.k) {
+    case 'atom':
+      return skips.decided(c.name);
+    case 'not':
+      return decidedCond(c.c, skips);
+    case 'and':
+    case 'or':
+      return c.cs.every((x) => decidedCond(x, skips));
+  }
+}
+
+/** Whether `s` is nothing in the area: a step it makes nothing of, or an `if` on decided conditions whose branches are nothing. */
+function dropped(s: Step, skips: AreaSkips): boolean {
+  if (s.k === 'op') return skips.op(s.op);
+  if (s.k !== 'if') return false;
+  return decidedCond(s.cond, skips) && s.then.every((x) => dropped(x, skips)) && s.else.every((x) => dropped(x, skips));
+}
+
+/** `program` without the steps that are nothing in the area (`dropped`), at any depth; `program` itself when it has none. */
+export function areaView(program: Program, skips: AreaSkips): Program {
   let out: Step[] | undefined;
   for (let i = 0; i < program.length; i++) {
     const s = program[i]!;
     let kept: Step | undefined = s;
-    if (s.k === 'op') {
-      if (skips(s.op)) kept = undefined;
-    } else if (s.k === 'if') {
+    if (dropped(s, skips)) kept = undefined;
+    else if (s.k === 'if') {
       const then = areaView(s.then, skips);
       const otherwise = areaView(s.else, skips);
       if (then !== s.then || otherwise !== s.else) kept = { ...s, then, else: otherwise };
@@ -46,8 +77,8 @@ export function areaView(program: Program, skips: (op: string) => boolean): Prog
  * as step origins give it (ir.ts `StepOrigin`): indices, with 0 or 1 after an `if` for its
  * branch. Undefined when `path` does not lead to a kept step of `from`.
  */
-export function samePlace(from: Program, to: Program, path: readonly number[], skips: (op: string) => boolean): number[] | undefined {
-  const kept = (s: Step) => s.k !== 'op' || !skips(s.op);
+export function samePlace(from: Program, to: Program, path: readonly number[], skips: AreaSkips): number[] | undefined {
+  const kept = (s: Step) => !dropped(s, skips);
   const out: number[] = [];
   let f: readonly Step[] = from;
   let t: readonly Step[] = to;

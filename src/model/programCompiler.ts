@@ -72,6 +72,39 @@ export interface Semantics<C> {
   inert?(op: string): boolean;
 }
 
+/**
+ * Which conditions `semantics` decides when a model is built, in every context: those whose
+ * meaning, asked with a context that cannot be read, is a pure read of a constant with no
+ * prelude and no counted events (the LAPIC is in-kernel in every scenario). `branch` compiles an
+ * `if` on such conditions to no transition, and an answer that does not read the context is
+ * the answer in any context. A condition whose meaning reads the context (a vCPU's request
+ * bits) or that cannot be answered so is not decided. Answers are kept by name.
+ */
+export function decidedIn<C>(semantics: Semantics<C>): (cond: string) => boolean {
+  const known = new Map<string, boolean>();
+  return (cond) => {
+    let d = known.get(cond);
+    if (d === undefined) {
+      try {
+        const m = semantics.cond(UNREADABLE as C, cond);
+        d = m.kind === 'pure' && m.expr.k === 'const' && !m.prelude && !m.events && !m.eventsIfTrue;
+      } catch {
+        d = false;
+      }
+      known.set(cond, d);
+    }
+    return d;
+  };
+}
+
+/** A context any read of which throws (`decidedIn`). */
+const UNREADABLE: unknown = (() => {
+  const read = (): never => {
+    throw new ModelError('the context was read');
+  };
+  return new Proxy({}, { get: read, has: read, ownKeys: read, getOwnPropertyDescriptor: read, getPrototypeOf: read });
+})();
+
 export interface CompileTarget<C> {
   readonly actor: ActorBuilder;
   /** Collects the names of the programs compiled (the model's `programs`). */

@@ -21,7 +21,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Area, Scenario } from '../model/area';
-import { areaView, samePlace } from '../model/areaView';
+import { AreaSkips, areaView, samePlace } from '../model/areaView';
 import { behaviourKey } from '../model/behaviour';
 import { Model } from '../model/ir';
 import { Program, ProgramSet } from '../model/program';
@@ -89,11 +89,14 @@ export function viewKey(profile: Profile, scenario: Scenario, programs: ProgramS
 /** View keys by program set, scenario and the `used` list (results keep theirs, so it is asked for by the same array again). */
 const viewKeys = new WeakMap<ProgramSet, Map<Scenario, WeakMap<readonly string[], string>>>();
 
-/** The steps `area`'s models make nothing of under `programs`: other areas' steps, and inert ones no program of the set is named after. */
-function skipsIn(programs: ProgramSet, area: Area): (op: string) => boolean {
+/**
+ * What `area`'s models make nothing of under `programs`: other areas' steps, inert ones no
+ * program of the set is named after, and branches on the conditions the area decides.
+ */
+function skipsIn(programs: ProgramSet, area: Area): AreaSkips {
   const { named } = namesOf(programs);
   const def = areaById(area);
-  return (op) => def.opaque(op) !== undefined || (def.inert(op) && !named.has(op));
+  return { op: (op) => def.opaque(op) !== undefined || (def.inert(op) && !named.has(op)), decided: def.decided };
 }
 
 function viewHash(programs: ProgramSet, area: Area, used: readonly string[]): string {
@@ -129,7 +132,7 @@ function namesOf(programs: ProgramSet): { readonly names: string; readonly named
 
 /** By program, then by area and the set's program names (which decide what `skips`). */
 const programViews = new WeakMap<Program, Map<string, string>>();
-function programViewHash(program: Program | undefined, areaAndNames: string, skips: (op: string) => boolean): string {
+function programViewHash(program: Program | undefined, areaAndNames: string, skips: AreaSkips): string {
   if (!program) return programHash(program);
   let byArea = programViews.get(program);
   if (!byArea) programViews.set(program, (byArea = new Map()));

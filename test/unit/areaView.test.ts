@@ -6,19 +6,22 @@
 import * as assert from 'node:assert/strict';
 import { isDeepStrictEqual } from 'node:util';
 import { Scenario } from '../../src/model/area';
-import { areaView } from '../../src/model/areaView';
+import { AreaSkips, areaView } from '../../src/model/areaView';
 import { AREA_OPS, Area } from '../../src/model/areas';
-import { OPS as IPIV_OPS } from '../../src/model/ipiv/semantics';
-import { OPS as TLB_OPS } from '../../src/model/tlb/semantics';
-import { OPS as PI_OPS } from '../../src/model/pi/semantics';
-import { OPS as PMI_OPS } from '../../src/model/pmi/semantics';
-import { Program, ProgramSet, Step, op, parseProgram } from '../../src/model/program';
+import { CONDS as IPIV_CONDS, OPS as IPIV_OPS } from '../../src/model/ipiv/semantics';
+import { CONDS as TLB_CONDS, OPS as TLB_OPS } from '../../src/model/tlb/semantics';
+import { CONDS as PI_CONDS, OPS as PI_OPS } from '../../src/model/pi/semantics';
+import { CONDS as PMI_CONDS, OPS as PMI_OPS } from '../../src/model/pmi/semantics';
+import { Program, ProgramSet, Step, atom, op, parseProgram } from '../../src/model/program';
 import { PROFILES, Profile, UPSTREAM, profileByVersion } from '../../src/model/profiles';
 import { areaById } from '../../src/model/registry';
 import { SCENARIOS } from '../../src/model/scenarios';
 import { underTso } from '../../src/model/scenarioVariants';
 import { SimulationResult, buildModel, simulateModel } from '../../src/model/simulate';
 import { fromCache, modelKey, viaView, viewKey } from '../../src/review/resultCache';
+import { ModelError } from '../../src/model/errors';
+import { FALSE, TRUE, eq, ref } from '../../src/model/ir';
+import { CondMeaning, Semantics, decidedIn } from '../../src/model/programCompiler';
 
 /** A small deterministic generator (mulberry32), so that a failure can be replayed. */
 function random(seed: number): (n: number) => number {
@@ -56,7 +59,23 @@ function nothingIn(area: Area, programs: ProgramSet): string[] {
   return KNOWN_OPS.filter((o) => def.opaque(o) !== undefined || (def.inert(o) && !(o in programs)));
 }
 
-const skipsIn = (area: Area) => (o: string) => areaById(area).opaque(o) !== undefined || areaById(area).inert(o);
+/** The conditions `area`'s models decide while building (programCompiler.ts `decidedIn`), and those they read. */
+function conditionsOf(area: Area): { decided: string[]; read: string[] } {
+  const conds = Object.keys({ pi: PI_CONDS, pmi: PMI_CONDS, tlb: TLB_CONDS, ipiv: IPIV_CONDS }[area]).sort();
+  const def = areaById(area);
+  return { decided: conds.filter((c) => def.decided(c)), read: conds.filter((c) => !def.decided(c)) };
+}
+
+/** A step `area`'s models make nothing of: one of the operations `none`, or a branch on a decided condition around some of them. */
+function nothingStep(area: Area, none: readonly string[], pick: (n: number) => number): Step {
+  const nothing = () => op(none[pick(none.length)]!);
+  const { decided } = conditionsOf(area);
+  if (!decided.length || pick(3) !== 0) return nothing();
+  const cond = atom(decided[pick(decided.length)]!);
+  return { k: 'if', cond: pick(2) ? cond : { k: 'not', c: cond }, then: pick(2) ? [nothing()] : [], else: pick(2) ? [nothing(), nothing()] : [] };
+}
+
+const skipsIn = (area: Area): AreaSkips => ({ op: (o) => areaById(area).opaque(o) !== undefined || areaById(area).inert(o), decided: areaById(area).decided });
 
 function scenariosOf(profile: Profile): Scenario[] {
   return SCENARIOS.filter((s) => profile.areas.includes(s.area)).flatMap((s) => (areaById(s.area).memoryModels.includes('tso') ? [s, underTso(s)] : [s]));
@@ -70,8 +89,13 @@ describe('programs as an area sees them', () => {
     assert.deepEqual(view, parseProgram('local_irq_disable, if kvm_lapic_enabled { sync_pir_to_irr }, loop { vmx_vcpu_run, if !fastpath_reenter { break } }'));
     // The PMI model runs process_nmi and kvm_pmu_deliver_pmi, and makes nothing of the PIR sync.
     assert.deepEqual(areaView(program, skipsIn('pmi')), parseProgram('local_irq_disable, if kvm_lapic_enabled { kvm_pmu_deliver_pmi } else { process_nmi }, loop { vmx_vcpu_run, if !fastpath_reenter { break } }'));
-    // A branch left empty stays: its condition is still read.
-    assert.deepEqual(areaView(program, skipsIn('tlb')), parseProgram('local_irq_disable, record_steal_time, if kvm_lapic_enabled { }, loop { kvm_steal_time_vmexit, vmx_vcpu_run, if !fastpath_reenter { break } }'));
+    // The PV TLB model runs neither branch's steps, and decides kvm_lapic_enabled while
+    // building: that branch is nothing. fastpath_reenter it decides too, but its branch breaks.
+    assert.deepEqual(areaView(program, skipsIn('tlb')), parseProgram('local_irq_disable, record_steal_time, loop { kvm_steal_time_vmexit, vmx_vcpu_run, if !fastpath_reenter { break } }'));
+    // A branch left empty on a condition read from the state stays: the read is a step.
+    const exitCheck = parseProgram('local_irq_disable, if kvm_vcpu_exit_request { sync_pir_to_irr }, if kvm_lapic_enabled && !is_guest_mode { smp_mb }');
+    assert.deepEqual(areaView(exitCheck, skipsIn('tlb')), parseProgram('local_irq_disable, if kvm_vcpu_exit_request { }'));
+    assert.deepEqual(areaView(exitCheck, skipsIn('pi')), exitCheck);
   });
 
   it('is the program itself when the program has no step of another area', () => {
@@ -104,7 +128,7 @@ describe('programs as an area sees them', () => {
         for (let k = 0; k < 4; k++) {
           const name = own.programs[pick(own.programs.length)]!;
           if (!moved[name]) continue;
-          moved[name] = insertAnywhere(moved[name], op(none[pick(none.length)]!), pick);
+          moved[name] = insertAnywhere(moved[name], nothingStep(scenario.area, none, pick), pick);
         }
         const programs: ProgramSet = moved;
         assert.equal(viewKey(profile, scenario, programs, own.programs), viewKey(profile, scenario, profile.programs, own.programs), `${profile.id} ${scenario.id}`);
@@ -131,6 +155,62 @@ describe('programs as an area sees them', () => {
     }
   });
 
+  // Each condition once, in an empty branch at the top of a program every model of the scenario
+  // runs: one the area decides leaves its models as they are; one it reads adds a step.
+  it('a branch on a condition the area decides, with nothing in it, leaves its models as they are', () => {
+    for (const area of ['pi', 'pmi', 'tlb', 'ipiv'] as const) {
+      const scenario = SCENARIOS.find((s) => s.area === area)!;
+      const own = buildModel(scenario, UPSTREAM);
+      const entry = own.programs.find((p) => UPSTREAM.programs[p])!;
+      const ownKey = modelKey(UPSTREAM, scenario, own);
+      const ownView = viewKey(UPSTREAM, scenario, UPSTREAM.programs, own.programs);
+      const { decided, read } = conditionsOf(area);
+      assert.ok(decided.length > 0 && read.length > 0, area);
+      const branch = (cond: string): ProgramSet => ({ ...UPSTREAM.programs, [entry]: [{ k: 'if', cond: atom(cond), then: [], else: [] }, ...UPSTREAM.programs[entry]!] });
+      for (const cond of decided) {
+        assert.equal(viewKey(UPSTREAM, scenario, branch(cond), own.programs), ownView, `${area}: ${cond}`);
+        assert.equal(modelKey(UPSTREAM, scenario, buildModel(scenario, { ...UPSTREAM, programs: branch(cond) })), ownKey, `${area}: ${cond}`);
+      }
+      // The conditions read from the state: the branch is a step, the model and the key change.
+      let stepped = 0;
+      for (const cond of read) {
+        let model;
+        try {
+          model = buildModel(scenario, { ...UPSTREAM, programs: branch(cond) });
+        } catch {
+          continue; // a condition this actor cannot ask (another actor's, or one that must stand alone)
+        }
+        assert.notEqual(viewKey(UPSTREAM, scenario, branch(cond), own.programs), ownView, `${area}: ${cond}`);
+        if (modelKey(UPSTREAM, scenario, model) !== ownKey) stepped++;
+      }
+      assert.ok(stepped > 0, `${area}: no condition read from the state changed the model`);
+    }
+  });
+
+  it('a condition is decided only when its meaning is a constant read without the context, with no prelude and no counted events', () => {
+    const meaning: Record<string, CondMeaning> = {
+      constant: { kind: 'pure', rule: 'r', expr: TRUE },
+      counted: { kind: 'pure', rule: 'r', expr: FALSE, events: { scans: 1 } },
+      countedIfTrue: { kind: 'pure', rule: 'r', expr: TRUE, eventsIfTrue: { cancels: 1 } },
+      withPrelude: { kind: 'pure', rule: 'r', expr: TRUE, prelude: 'sync' },
+      read: { kind: 'pure', rule: 'r', expr: eq(ref(0), 1) },
+      rmw: { kind: 'rmw', rule: 'r', whenTrue: { guard: TRUE, label: 't' }, whenFalse: { guard: TRUE, label: 'f' } },
+    };
+    const semantics: Semantics<{ on: boolean }> = {
+      op: () => ({ kind: 'noop', why: '' }),
+      cond: (ctx, name) => {
+        if (name === 'fromContext') return { kind: 'pure', rule: 'r', expr: ctx.on ? TRUE : FALSE };
+        if (name === 'inOperator') return { kind: 'pure', rule: 'r', expr: 'on' in ctx ? TRUE : FALSE };
+        const m = meaning[name];
+        if (!m) throw new ModelError(`unknown condition ${name}`);
+        return m;
+      },
+    };
+    const decided = decidedIn(semantics);
+    const names = [...Object.keys(meaning), 'fromContext', 'inOperator', 'unknown'];
+    assert.deepEqual(names.filter(decided), ['constant']);
+  });
+
   // A result taken through equal views carries its traces over: every step moves to the same
   // step of the other programs. Checked against exploring the model built from them.
   it('a result re-pointed through equal views is the result of the model those programs build', () => {
@@ -144,7 +224,7 @@ describe('programs as an area sees them', () => {
         const pick = random(moved + 7);
         const programs: Record<string, Program> = { ...profile.programs };
         const none = nothingIn(scenario.area, profile.programs);
-        for (const name of own.programs) if (programs[name]) programs[name] = insertAnywhere(programs[name], op(none[pick(none.length)]!), pick);
+        for (const name of own.programs) if (programs[name]) programs[name] = insertAnywhere(programs[name], nothingStep(scenario.area, none, pick), pick);
         assert.equal(viewKey(profile, scenario, programs, own.programs), viewKey(profile, scenario, profile.programs, own.programs));
         const taken = viaView(base, profile.programs, programs, scenario.area);
         if (!taken) continue;
