@@ -90,7 +90,8 @@ class Emitter {
         }
         const patches: number[] = [];
         let depth = 0;
-        e.es.forEach((x, i) => {
+        for (let i = 0; i < e.es.length; i++) {
+          const x = e.es[i]!;
           const last = i === e.es.length - 1;
           const test = e.k === 'and' && !last && !dst ? sourceTest(x) : undefined;
           if (test) {
@@ -98,14 +99,14 @@ class Emitter {
             c.push(test.k === 'eq' ? S_EQ_C_AND : S_NE_C_AND, s.word, s.shift, s.mask, test.value, 0);
             patches.push(c.length - 1);
             depth = Math.max(depth, 1);
-            return;
+            continue;
           }
           depth = Math.max(depth, this.expr(x, dst));
           if (!last) {
             c.push(e.k === 'and' ? AND_ELSE : OR_ELSE, 0);
             patches.push(c.length - 1);
           }
-        });
+        }
         c.push(BOOL);
         for (const p of patches) c[p] = c.length;
         return depth;
@@ -158,7 +159,7 @@ function sourceTest(e: Expr): { k: 'eq' | 'ne'; id: number; value: number } | un
   const inner = negated ? e.e : e;
   const test = fieldTest(inner);
   if (!test || (inner.k !== 'eq' && inner.k !== 'ne')) return undefined;
-  return { k: (inner.k === 'eq') !== negated ? 'eq' : 'ne', ...test };
+  return { k: (inner.k === 'eq') !== negated ? 'eq' : 'ne', id: test.id, value: test.value };
 }
 
 /** Evaluates the expression at `pc` against the states `s` (source) and `d` (being written). */

@@ -49,8 +49,13 @@ export interface ModelSize {
   readonly shape: number;
 }
 
+/** Sizes by model: a review asks for a model's twice (to match it against results at hand, then for its result). */
+const sizes = new WeakMap<Model, ModelSize>();
+
 export function sizeOf(model: Model): ModelSize {
-  return { vars: model.vars.length, transitions: model.transitions.length, shape: shapeOf(model) };
+  let size = sizes.get(model);
+  if (!size) sizes.set(model, (size = { vars: model.vars.length, transitions: model.transitions.length, shape: shapeOf(model) }));
+  return size;
 }
 
 /** Edges are kept for the counters only while the run is small enough to afford it. */
