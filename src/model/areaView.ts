@@ -6,15 +6,16 @@
  * name) and those it runs as no-ops in every context (`inert`: a barrier under sequential
  * consistency, unless a program has its name, which is then run). The program compiler makes
  * such a step nothing: the program points before and after it become one. Dropping it from the
- * program therefore builds the same transitions: it emits none, takes no label, is no branch,
- * loop, `break`, `goto` or `return`, and calls no program. A branch or loop body left empty
- * compiles as one of such steps did: its start and its end are one program point.
+ * program therefore builds the same transitions: it emits none, takes no label, is no loop,
+ * `break`, `goto` or `return`, and calls no program. A branch or loop body left empty compiles
+ * as one of such steps did: its start and its end are one program point.
  *
- * An `if` whose branches keep no step is nothing too when the area decides its condition while
+ * An `if` is nothing too when every atom of its condition is one the area decides while
  * building, in every context (`decided`, programCompiler.ts `decidedIn`: the LAPIC is in-kernel
- * in every PMI scenario): the compiler reads no state for it and joins its start to its end
- * whichever way the condition goes, through an empty branch. A branch on a condition read from
- * the state stays, empty or not: it is a step.
+ * in every PMI scenario), and each of its branches holds only steps that are nothing (or none):
+ * the compiler reads no state for it and joins its start to the start of the branch taken,
+ * whose end is the `if`'s end and whose steps join their own ends and starts. A branch on a
+ * condition read from the state stays, empty or not: it is a step.
  *
  * The program points are numbered densely in the order transitions use them (builder.ts
  * `resolve`), so the numbering is the same too. Two program sets whose views are equal, program

@@ -56,6 +56,11 @@ export type CondMeaning =
 export interface Semantics<C> {
   /** `program` is the program the step is written in. */
   op(ctx: C, op: string, args: readonly string[], program: string): OpMeaning;
+  /**
+   * A condition's meaning in `ctx`. It may depend on `ctx` only through reads of its properties
+   * (no identity tests, no caches keyed by it, no catching what a read throws): `decidedIn`
+   * relies on that.
+   */
   cond(ctx: C, name: string): CondMeaning;
   /** The context a called program runs in (for example, "on the VM-entry path"). */
   enter?(ctx: C, program: string): C;
@@ -72,13 +77,22 @@ export interface Semantics<C> {
   inert?(op: string): boolean;
 }
 
+/** A pure meaning that only reads: no program runs before it and nothing is counted (see `branch`). */
+function bareRead(m: Extract<CondMeaning, { kind: 'pure' }>): boolean {
+  return !m.prelude && !m.events && !m.eventsIfTrue;
+}
+
+/** Condition names `decidedIn` remembers per semantics; patches can bring any number of names. */
+const DECIDED_NAMES = 4096;
+
 /**
  * Which conditions `semantics` decides when a model is built, in every context: those whose
- * meaning, asked with a context that cannot be read, is a pure read of a constant with no
- * prelude and no counted events (the LAPIC is in-kernel in every scenario). `branch` compiles an
- * `if` on such conditions to no transition, and an answer that does not read the context is
- * the answer in any context. A condition whose meaning reads the context (a vCPU's request
- * bits) or that cannot be answered so is not decided. Answers are kept by name.
+ * meaning, asked with a context that cannot be read, is a bare read of a constant (the LAPIC
+ * is in-kernel in every scenario). `branch` compiles an `if` on such conditions to no
+ * transition. Since a meaning depends on its context only through reads of it
+ * (`Semantics.cond`), one given without any read is the meaning in every context. A condition
+ * whose meaning reads the context (a vCPU's request bits), or that cannot be answered so, is
+ * not decided.
  */
 export function decidedIn<C>(semantics: Semantics<C>): (cond: string) => boolean {
   const known = new Map<string, boolean>();
@@ -87,10 +101,11 @@ export function decidedIn<C>(semantics: Semantics<C>): (cond: string) => boolean
     if (d === undefined) {
       try {
         const m = semantics.cond(UNREADABLE as C, cond);
-        d = m.kind === 'pure' && m.expr.k === 'const' && !m.prelude && !m.events && !m.eventsIfTrue;
+        d = m.kind === 'pure' && m.expr.k === 'const' && bareRead(m);
       } catch {
         d = false;
       }
+      if (known.size >= DECIDED_NAMES) known.clear();
       known.set(cond, d);
     }
     return d;
@@ -286,8 +301,9 @@ function branch<C>(t: CompileTarget<C>, f: Frame, s: Step, path: number[], cond:
   }
   const text = condText(cond);
   const rule = atoms.map((a) => a.m.rule).join(' ');
-  // A condition that is constant in this scenario (kvm_lapic_enabled) is decided at compile time.
-  if (expr.k === 'const' && atoms.every((a) => !a.m.prelude && !a.m.events && !a.m.eventsIfTrue)) {
+  // A condition that is constant in this scenario (kvm_lapic_enabled) is decided at compile
+  // time (areaView.ts relies on it: `decidedIn`).
+  if (expr.k === 'const' && atoms.every((a) => bareRead(a.m))) {
     t.actor.alias(from, expr.v ? yes : no);
     return;
   }

@@ -12,7 +12,7 @@ import { CONDS as IPIV_CONDS, OPS as IPIV_OPS } from '../../src/model/ipiv/seman
 import { CONDS as TLB_CONDS, OPS as TLB_OPS } from '../../src/model/tlb/semantics';
 import { CONDS as PI_CONDS, OPS as PI_OPS } from '../../src/model/pi/semantics';
 import { CONDS as PMI_CONDS, OPS as PMI_OPS } from '../../src/model/pmi/semantics';
-import { Program, ProgramSet, Step, atom, op, parseProgram } from '../../src/model/program';
+import { Cond, Program, ProgramSet, Step, atom, op, parseProgram } from '../../src/model/program';
 import { PROFILES, Profile, UPSTREAM, profileByVersion } from '../../src/model/profiles';
 import { areaById } from '../../src/model/registry';
 import { SCENARIOS } from '../../src/model/scenarios';
@@ -61,9 +61,43 @@ function nothingIn(area: Area, programs: ProgramSet): string[] {
 
 /** The conditions `area`'s models decide while building (programCompiler.ts `decidedIn`), and those they read. */
 function conditionsOf(area: Area): { decided: string[]; read: string[] } {
-  const conds = Object.keys({ pi: PI_CONDS, pmi: PMI_CONDS, tlb: TLB_CONDS, ipiv: IPIV_CONDS }[area]).sort();
   const def = areaById(area);
-  return { decided: conds.filter((c) => def.decided(c)), read: conds.filter((c) => !def.decided(c)) };
+  return { decided: CONDITIONS.filter((c) => def.decided(c)), read: CONDITIONS.filter((c) => !def.decided(c)) };
+}
+
+/** Every condition an area's table names, and every one the profiles' programs test (requests of any area among them). */
+const CONDITIONS: readonly string[] = (() => {
+  const names = new Set([PI_CONDS, PMI_CONDS, TLB_CONDS, IPIV_CONDS].flatMap((t) => Object.keys(t)));
+  const atoms = (c: Cond): void => {
+    if (c.k === 'atom') names.add(c.name);
+    else if (c.k === 'not') atoms(c.c);
+    else c.cs.forEach(atoms);
+  };
+  const walk = (program: Program): void => {
+    for (const s of program) {
+      if (s.k === 'if') {
+        atoms(s.cond);
+        walk(s.then);
+        walk(s.else);
+      } else if (s.k === 'loop') walk(s.body);
+    }
+  };
+  for (const p of PROFILES) Object.values(p.programs).forEach(walk);
+  return [...names].sort();
+})();
+
+/** A condition of `atoms` joined at random with `&&`, `||` and `!`, up to `depth` deep. */
+function randomCond(atomsOf: readonly string[], pick: (n: number) => number, depth = 2): Cond {
+  const leaf = atom(atomsOf[pick(atomsOf.length)]!);
+  if (depth === 0) return leaf;
+  switch (pick(4)) {
+    case 0:
+      return leaf;
+    case 1:
+      return { k: 'not', c: randomCond(atomsOf, pick, depth - 1) };
+    default:
+      return { k: pick(2) ? 'and' : 'or', cs: [randomCond(atomsOf, pick, depth - 1), randomCond(atomsOf, pick, depth - 1)] };
+  }
 }
 
 /** A step `area`'s models make nothing of: one of the operations `none`, or a branch on a decided condition around some of them. */
@@ -71,8 +105,7 @@ function nothingStep(area: Area, none: readonly string[], pick: (n: number) => n
   const nothing = () => op(none[pick(none.length)]!);
   const { decided } = conditionsOf(area);
   if (!decided.length || pick(3) !== 0) return nothing();
-  const cond = atom(decided[pick(decided.length)]!);
-  return { k: 'if', cond: pick(2) ? cond : { k: 'not', c: cond }, then: pick(2) ? [nothing()] : [], else: pick(2) ? [nothing(), nothing()] : [] };
+  return { k: 'if', cond: randomCond(decided, pick), then: pick(2) ? [nothing()] : [], else: pick(2) ? [nothing(), nothing()] : [] };
 }
 
 const skipsIn = (area: Area): AreaSkips => ({ op: (o) => areaById(area).opaque(o) !== undefined || areaById(area).inert(o), decided: areaById(area).decided });
@@ -96,6 +129,12 @@ describe('programs as an area sees them', () => {
     const exitCheck = parseProgram('local_irq_disable, if kvm_vcpu_exit_request { sync_pir_to_irr }, if kvm_lapic_enabled && !is_guest_mode { smp_mb }');
     assert.deepEqual(areaView(exitCheck, skipsIn('tlb')), parseProgram('local_irq_disable, if kvm_vcpu_exit_request { }'));
     assert.deepEqual(areaView(exitCheck, skipsIn('pi')), exitCheck);
+    // Every atom must be decided: the PI model reads is_guest_mode from the state.
+    const mixed = parseProgram('local_irq_disable, if kvm_lapic_enabled && !is_guest_mode { kvm_pmu_deliver_pmi }, if !kvm_lapic_enabled || kvm_vcpu_exit_request { }');
+    assert.deepEqual(areaView(mixed, skipsIn('pi')), parseProgram('local_irq_disable, if kvm_lapic_enabled && !is_guest_mode { }, if !kvm_lapic_enabled || kvm_vcpu_exit_request { }'));
+    // Both branches must be nothing: a kept step in either keeps the if.
+    const kept = parseProgram('if kvm_lapic_enabled { smp_mb } else { record_steal_time }, if !kvm_lapic_enabled { record_steal_time } else { smp_mb }, if kvm_lapic_enabled || is_guest_mode { smp_mb } else { sync_pir_to_irr }');
+    assert.deepEqual(areaView(kept, skipsIn('tlb')), parseProgram('if kvm_lapic_enabled { } else { record_steal_time }, if !kvm_lapic_enabled { record_steal_time } else { }'));
   });
 
   it('is the program itself when the program has no step of another area', () => {
