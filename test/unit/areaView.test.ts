@@ -132,6 +132,10 @@ describe('programs as an area sees them', () => {
     // Every atom must be decided: the PI model reads is_guest_mode from the state.
     const mixed = parseProgram('local_irq_disable, if kvm_lapic_enabled && !is_guest_mode { kvm_pmu_deliver_pmi }, if !kvm_lapic_enabled || kvm_vcpu_exit_request { }');
     assert.deepEqual(areaView(mixed, skipsIn('pi')), parseProgram('local_irq_disable, if kvm_lapic_enabled && !is_guest_mode { }, if !kvm_lapic_enabled || kvm_vcpu_exit_request { }'));
+    // Another area's request is never raised in the posted-interrupt model: its check is decided
+    // there, and the PMI step it guards is nothing. A request the model follows is a step.
+    const requests = parseProgram('if kvm_check_request.KVM_REQ_PMU { kvm_pmu_handle_event }, if kvm_check_request.KVM_REQ_EVENT { }, if kvm_check_request.KVM_REQ_NMI { process_nmi }');
+    assert.deepEqual(areaView(requests, skipsIn('pi')), parseProgram('if kvm_check_request.KVM_REQ_EVENT { }'));
     // Both branches must be nothing: a kept step in either keeps the if.
     const kept = parseProgram('if kvm_lapic_enabled { smp_mb } else { record_steal_time }, if !kvm_lapic_enabled { record_steal_time } else { smp_mb }, if kvm_lapic_enabled || is_guest_mode { smp_mb } else { sync_pir_to_irr }');
     assert.deepEqual(areaView(kept, skipsIn('tlb')), parseProgram('if kvm_lapic_enabled { } else { record_steal_time }, if !kvm_lapic_enabled { record_steal_time } else { }'));

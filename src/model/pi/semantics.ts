@@ -731,11 +731,12 @@ export const CONDS: Readonly<Record<string, CondEntry>> = {
  * another model area follows is never raised in the posted-interrupt scenarios: false.
  */
 function requestCond(ctx: PiCtx, kind: 'check' | 'test', name: string): CondMeaning {
-  const v = vc(ctx);
+  // Another area's request is decided without the context (programCompiler.ts `decidedIn`).
   if (!(REQUESTS as readonly string[]).includes(name)) {
     if (!isModelledRequest(name)) throw new ModelError(`no model area follows ${name}`);
     return pure(`${name} belongs to another model area and is never raised in the posted-interrupt scenarios`, FALSE);
   }
+  const v = vc(ctx);
   const id = v.req[name as RequestName];
   if (kind === 'test') return pure(`kernel kvm_test_request(): reads ${name} without clearing it`, eq(ref(id), 1));
   const ghost = v.unkicked[name as RequestName];
