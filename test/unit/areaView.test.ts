@@ -12,7 +12,7 @@ import { CONDS as IPIV_CONDS, OPS as IPIV_OPS } from '../../src/model/ipiv/seman
 import { CONDS as TLB_CONDS, OPS as TLB_OPS } from '../../src/model/tlb/semantics';
 import { CONDS as PI_CONDS, OPS as PI_OPS } from '../../src/model/pi/semantics';
 import { CONDS as PMI_CONDS, OPS as PMI_OPS } from '../../src/model/pmi/semantics';
-import { Cond, Program, ProgramSet, Step, atom, op, parseProgram } from '../../src/model/program';
+import { Cond, Program, ProgramSet, Step, atom, namesIn, op, parseProgram } from '../../src/model/program';
 import { PROFILES, Profile, UPSTREAM, profileByVersion } from '../../src/model/profiles';
 import { areaById } from '../../src/model/registry';
 import { SCENARIOS } from '../../src/model/scenarios';
@@ -66,25 +66,12 @@ function conditionsOf(area: Area): { decided: string[]; read: string[] } {
 }
 
 /** Every condition an area's table names, and every one the profiles' programs test (requests of any area among them). */
-const CONDITIONS: readonly string[] = (() => {
-  const names = new Set([PI_CONDS, PMI_CONDS, TLB_CONDS, IPIV_CONDS].flatMap((t) => Object.keys(t)));
-  const atoms = (c: Cond): void => {
-    if (c.k === 'atom') names.add(c.name);
-    else if (c.k === 'not') atoms(c.c);
-    else c.cs.forEach(atoms);
-  };
-  const walk = (program: Program): void => {
-    for (const s of program) {
-      if (s.k === 'if') {
-        atoms(s.cond);
-        walk(s.then);
-        walk(s.else);
-      } else if (s.k === 'loop') walk(s.body);
-    }
-  };
-  for (const p of PROFILES) Object.values(p.programs).forEach(walk);
-  return [...names].sort();
-})();
+const CONDITIONS: readonly string[] = [
+  ...new Set([
+    ...[PI_CONDS, PMI_CONDS, TLB_CONDS, IPIV_CONDS].flatMap((t) => Object.keys(t)),
+    ...PROFILES.flatMap((p) => Object.values(p.programs).flatMap((program) => [...namesIn(program).atoms])),
+  ]),
+].sort();
 
 /** A condition of `atoms` joined at random with `&&`, `||` and `!`, up to `depth` deep. */
 function randomCond(atomsOf: readonly string[], pick: (n: number) => number, depth = 2): Cond {
