@@ -575,7 +575,7 @@ export function applyEdits(programs: ProgramSet, edits: readonly ProgramEdit[], 
     }
   }
   // A removed function goes, unless a program still calls it: then it runs as an empty body.
-  const called = new Set(Object.values(out).flatMap((p) => [...namesIn(p).ops]));
+  const called = removed.size ? new Set(Object.values(out).flatMap((p) => [...namesIn(p).ops])) : new Set<string>();
   for (const name of removed) {
     if (called.has(name)) {
       out[name] = [];

@@ -786,6 +786,7 @@ function reviewOnePatch(patch: Patch, mapped: readonly MappedHunk[], edits: read
     notes.push(...new Set(before.notes));
     // Per property: the scenarios with each verdict, keeping the shortest counterexample.
     const byProperty = new Map<string, { verdict: Verdict; scenario: Scenario; b: SimulationResult; a: SimulationResult; others: string[] }>();
+    const oneHunk = new HunksAlone(base, edits);
     const changed = new Set(edits.map((e) => e.program));
     const { explored, notes: why } = scenariosToExplore(scenarios, before.programs, edits, runner);
     notes.push(...why);
@@ -830,7 +831,7 @@ function reviewOnePatch(patch: Patch, mapped: readonly MappedHunk[], edits: read
         notes.push(`${prop} is violated before and after the patch in ${[f.scenario.id, ...f.others].join(', ')}; the patch changes none of the ${AREA_TITLES[area]} programs, so this is not reported as a finding`);
         continue;
       }
-      findings.push(finding(prop, f, mapped, edits, base, runner));
+      findings.push(finding(prop, f, mapped, edits, oneHunk, runner));
     }
   } else {
     notes.push(mapped.every((m) => m.status === 'no-behavioural-change') ? 'no hunk changes modelled behaviour: nothing to explore' : 'no hunk changes code the model covers: nothing to explore');
@@ -856,30 +857,69 @@ function reviewOnePatch(patch: Patch, mapped: readonly MappedHunk[], edits: read
   };
 }
 
+/**
+ * Each hunk's edits applied alone, on either side, made once per patch: every finding of a
+ * patch with several hunks tries each hunk, and the same sets keep their memoised keys in the
+ * Runner. A side that does not apply throws its error each time it is asked for.
+ */
+class HunksAlone {
+  private readonly sides = new Map<string, ProgramSet | InputError>();
+  constructor(
+    private readonly base: ProgramSet,
+    private readonly edits: readonly ProgramEdit[],
+  ) {}
+
+  private mine(hunk: number): ProgramEdit[] {
+    return this.edits.filter((e) => e.hunk === hunk);
+  }
+
+  /** The programs hunk `hunk` changes. */
+  changed(hunk: number): Set<string> {
+    return new Set(this.mine(hunk).map((e) => e.program));
+  }
+
+  programs(hunk: number, side: 'base' | 'patched'): ProgramSet {
+    const k = `${hunk}/${side}`;
+    let r = this.sides.get(k);
+    if (r === undefined) {
+      try {
+        r = programsFor(this.base, this.mine(hunk), side).programs;
+      } catch (e) {
+        if (!(e instanceof InputError)) throw e;
+        r = e;
+      }
+      this.sides.set(k, r);
+    }
+    if (r instanceof InputError) throw r;
+    return r;
+  }
+}
+
 function finding(
   prop: string,
   f: { verdict: Verdict; scenario: Scenario; b: SimulationResult; a: SimulationResult; others: string[] },
   mapped: readonly MappedHunk[],
   edits: readonly ProgramEdit[],
-  base: ProgramSet,
+  oneHunk: HunksAlone,
   runner: Runner,
 ): Finding {
   const shownFrom = f.verdict === 'fixed' ? f.b : f.a;
   const trace = property(shownFrom, prop).trace;
   const changing = [...new Set(edits.map((e) => e.hunk))];
-  // Which hunks matter: with several, those whose edits alone reproduce the verdict.
+  // Which hunks matter: with several, those whose edits alone reproduce the verdict (for a
+  // violation left in place, those that alone do not fix it: a hunk that would is not what
+  // keeps it).
   let hunks = changing;
   if (changing.length > 1 && f.verdict !== 'inconclusive') {
     const alone = changing.filter((h) => {
       runner.checkCancelled();
-      const mine = edits.filter((e) => e.hunk === h);
       try {
-        const before = programsFor(base, mine, 'base').programs;
+        const before = oneHunk.programs(h, 'base');
         // A hunk that changes no program the scenario runs builds the baseline's model on its
         // own, so it cannot reproduce a verdict: no need to explore it.
-        if (!runner.running([f.scenario], before, new Set(mine.map((e) => e.program))).length) return false;
+        if (!runner.running([f.scenario], before, oneHunk.changed(h)).length) return false;
         const b = runner.run(f.scenario, before);
-        const a = runner.run(f.scenario, programsFor(base, mine, 'patched').programs);
+        const a = runner.run(f.scenario, oneHunk.programs(h, 'patched'));
         return verdictOf(property(b, prop).status, property(a, prop).status) === f.verdict;
       } catch (e) {
         if (e instanceof CancelledError) throw e;

@@ -97,6 +97,23 @@ describe('review of the posted-interrupt fixture patches', () => {
     assert.equal(lines[step.line! - 1], '+\tlocal_irq_disable();');
   });
 
+  it('attributes a violation left in place to the hunks that alone do not fix it', () => {
+    // On top of a patch that drops the PIR sync: one hunk brings the sync back (alone, it fixes
+    // the drop), the other removes the early local_irq_disable() (alone, it leaves the drop's
+    // violation in place). Together, a device post is still missed: the second hunk keeps it.
+    const r = review(mbox([fixture('upstream-drop-sync'), fixture('upstream-sync-back-irqs-on')]));
+    const p = r.patches[1]!;
+    const [irqsOn, syncBack] = p.hunks.map((h) => h.index);
+    const kept = p.findings.find((f) => f.verdict === 'still-violated' && f.property === 'pi-delivery')!;
+    assert.equal(kept.scenario, 'entry-vs-device-post');
+    assert.deepEqual(kept.hunks, [irqsOn]);
+    // Where IRQs left on break nothing (l2-running, ipiv-post-in-host), the patch fixes the drop,
+    // and that is the sync's doing alone.
+    const fixed = p.findings.find((f) => f.verdict === 'fixed' && f.property === 'pi-delivery')!;
+    assert.deepEqual([fixed.scenario, ...fixed.alsoIn].sort(), ['ipiv-post-in-host', 'l2-running']);
+    assert.deepEqual(fixed.hunks, [syncBack]);
+  });
+
   it('a hunk that does not fit the chosen profile is not modelled, with the reason; the rest is reviewed', () => {
     const r = review(render(fixture('4.9-sync-after-irq-disable'), 'format-patch'), 'upstream');
     const hunks = r.patches[0]!.hunks;
