@@ -115,9 +115,13 @@ export interface BatchRequest extends BatchWork {
  * 50 ms 25/25/24/28 of 31 against 25/24/22/25), and the sum of six heavy fixtures in three
  * alternating workers after 8 warm-up passes (669/632/514 ms against 754/845/606). Each thread
  * is slower beside the other (V8's compiler and GC threads share the cores), so the gain is
- * about a fifth, not a half; small reviews gain nothing. At most three: a review explores a
- * few dozen scenarios, and the extension may run more than one review at once. Machines with
- * four cores or more were not at hand to time.
+ * about a fifth, not a half; small reviews gain nothing. On a faster day (2026-11-22, Node's
+ * own start 45 ms against 104-122), 20 alternating passes of every fixture found the helper
+ * 6% slower in sum (488 against 462 ms; 4.9-sync-after-irq-disable 35.3 against 38.9, light
+ * reviews a millisecond or two slower), with every review far under 50 ms either way: it is
+ * kept for the slow days, when reviews come near the limit and it brought more under it. At
+ * most three: a review explores a few dozen scenarios, and the extension may run more than
+ * one review at once. Machines with four cores or more were not at hand to time.
  */
 export function helpersForThisMachine(): number {
   return Math.max(0, Math.min(3, availableParallelism() - 1));
