@@ -112,6 +112,24 @@ export function decidedIn<C>(semantics: Semantics<C>): (cond: string) => boolean
   };
 }
 
+/**
+ * What an area's models make of steps and conditions without building, from its semantics:
+ * why a step is another area's (`opaque`), whether it does nothing in every context
+ * (`inert`; no for a semantics without `inert`), and the conditions it decides (`decidedIn`).
+ * An area definition's `opaque`, `inert` and `decided` (area.ts).
+ */
+export function staticAnswers<C>(semantics: Semantics<C>): {
+  opaque(op: string): string | undefined;
+  inert(op: string): boolean;
+  decided(cond: string): boolean;
+} {
+  return {
+    opaque: (op) => semantics.opaque?.(op),
+    inert: (op) => semantics.inert?.(op) === true,
+    decided: decidedIn(semantics),
+  };
+}
+
 /** A context any read of which throws (`decidedIn`). */
 const UNREADABLE: unknown = (() => {
   const read = (): never => {

@@ -3,7 +3,7 @@
  * seed 004).
  */
 import { AreaDefinition } from '../area';
-import { decidedIn } from '../programCompiler';
+import { staticAnswers } from '../programCompiler';
 import { IPIV_PROPERTY_INFO, explainIpiv } from './explain';
 import { IpivConfig, IpivToggles, buildIpivModel } from './model';
 import { IPIV_ERAS } from './profiles';
@@ -19,8 +19,6 @@ export const IPIV_AREA: AreaDefinition<IpivConfig, IpivToggles> = {
   counters: COUNTERS,
   memoryModels: ['sc'],
   build: buildIpivModel,
-  opaque: (op) => ipivSemantics.opaque!(op),
-  inert: (op) => ipivSemantics.inert!(op),
-  decided: decidedIn(ipivSemantics),
+  ...staticAnswers(ipivSemantics),
   explain: explainIpiv,
 };

@@ -2,7 +2,7 @@
  * The posted-interrupt area (kvm-model.md §1–2; seeds 000 and 002).
  */
 import { AreaDefinition } from '../area';
-import { decidedIn } from '../programCompiler';
+import { staticAnswers } from '../programCompiler';
 import { explainPi, PI_PROPERTY_INFO } from './explain';
 import { PiConfig, PiToggles, buildPiModel } from './model';
 import { PI_ERAS } from './profiles';
@@ -19,9 +19,8 @@ export const PI_AREA: AreaDefinition<PiConfig, PiToggles> = {
   counters: COUNTERS,
   memoryModels: ['sc', 'tso'],
   build: buildPiModel,
-  opaque: (op) => piSemantics.opaque!(op),
-  // Its barriers are steps under x86-TSO, and every other step it knows acts: none is always nothing.
-  inert: () => false,
-  decided: decidedIn(piSemantics),
+  // No step is always nothing (piSemantics has no `inert`): its barriers are steps under
+  // x86-TSO, and every other step it knows acts.
+  ...staticAnswers(piSemantics),
   explain: explainPi,
 };

@@ -2,7 +2,7 @@
  * The PMI-delivery area (kvm-model.md §1 NMIs and LVTPC, §2 PMU; seed 001).
  */
 import { AreaDefinition } from '../area';
-import { decidedIn } from '../programCompiler';
+import { staticAnswers } from '../programCompiler';
 import { explainPmi, PMI_PROPERTY_INFO } from './explain';
 import { PmiConfig, PmiToggles, buildPmiModel } from './model';
 import { PMI_ERAS } from './profiles';
@@ -18,8 +18,6 @@ export const PMI_AREA: AreaDefinition<PmiConfig, PmiToggles> = {
   counters: COUNTERS,
   memoryModels: ['sc'],
   build: buildPmiModel,
-  opaque: (op) => pmiSemantics.opaque!(op),
-  inert: (op) => pmiSemantics.inert!(op),
-  decided: decidedIn(pmiSemantics),
+  ...staticAnswers(pmiSemantics),
   explain: explainPmi,
 };

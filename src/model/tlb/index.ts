@@ -2,7 +2,7 @@
  * The PV remote TLB flush area (kvm-model.md §2 "PV TLB flush"; seed 003).
  */
 import { AreaDefinition } from '../area';
-import { decidedIn } from '../programCompiler';
+import { staticAnswers } from '../programCompiler';
 import { TLB_PROPERTY_INFO, explainTlb } from './explain';
 import { TlbConfig, TlbToggles, buildTlbModel } from './model';
 import { TLB_ERAS } from './profiles';
@@ -18,8 +18,6 @@ export const TLB_AREA: AreaDefinition<TlbConfig, TlbToggles> = {
   counters: COUNTERS,
   memoryModels: ['sc'],
   build: buildTlbModel,
-  opaque: (op) => tlbSemantics.opaque!(op),
-  inert: (op) => tlbSemantics.inert!(op),
-  decided: decidedIn(tlbSemantics),
+  ...staticAnswers(tlbSemantics),
   explain: explainTlb,
 };
