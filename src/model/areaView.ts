@@ -22,6 +22,7 @@
  * by program, therefore build the same model of every scenario of the area, but for where its
  * steps come from: their paths in the programs and their patch lines, which only traces show.
  */
+import type { AreaDefinition } from './area';
 import { Cond, Program, Step } from './program';
 
 /** What an area's models make nothing of, as `areaView` drops it. */
@@ -30,6 +31,15 @@ export interface AreaSkips {
   readonly op: (op: string) => boolean;
   /** The condition named `cond` is decided while building, in every context. */
   readonly decided: (cond: string) => boolean;
+}
+
+/**
+ * What the models of the area `def` make nothing of, in a program set whose programs are
+ * `named`: other areas' steps, inert ones no program is named after (a program of that name
+ * is run), and branches on the conditions the area decides.
+ */
+export function skipsOf(def: Pick<AreaDefinition, 'opaque' | 'inert' | 'decided'>, named: ReadonlySet<string>): AreaSkips {
+  return { op: (op) => def.opaque(op) !== undefined || (def.inert(op) && !named.has(op)), decided: (cond) => def.decided(cond) };
 }
 
 function decidedCond(c: Cond, skips: AreaSkips): boolean {

@@ -21,7 +21,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Area, Scenario } from '../model/area';
-import { AreaSkips, areaView, samePlace } from '../model/areaView';
+import { AreaSkips, areaView, samePlace, skipsOf } from '../model/areaView';
 import { behaviourKey } from '../model/behaviour';
 import { Model } from '../model/ir';
 import { Program, ProgramSet } from '../model/program';
@@ -89,14 +89,9 @@ export function viewKey(profile: Profile, scenario: Scenario, programs: ProgramS
 /** View keys by program set, scenario and the `used` list (results keep theirs, so it is asked for by the same array again). */
 const viewKeys = new WeakMap<ProgramSet, Map<Scenario, WeakMap<readonly string[], string>>>();
 
-/**
- * What `area`'s models make nothing of under `programs`: other areas' steps, inert ones no
- * program of the set is named after, and branches on the conditions the area decides.
- */
+/** What `area`'s models make nothing of under `programs` (areaView.ts `skipsOf`). */
 function skipsIn(programs: ProgramSet, area: Area): AreaSkips {
-  const { named } = namesOf(programs);
-  const def = areaById(area);
-  return { op: (op) => def.opaque(op) !== undefined || (def.inert(op) && !named.has(op)), decided: def.decided };
+  return skipsOf(areaById(area), namesOf(programs).named);
 }
 
 function viewHash(programs: ProgramSet, area: Area, used: readonly string[]): string {
