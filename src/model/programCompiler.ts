@@ -5,6 +5,7 @@
  * one per modelled area; this module only knows control flow: sequences, `if`, `loop`,
  * `break`, `label`/`goto`, `return` and calls of other programs, which are inlined.
  */
+import type { AreaDefinition } from './area';
 import { ActorBuilder, TransitionSpec } from './builder';
 import { ModelError } from './errors';
 import { Assign, Expr, StepOrigin, and, not, or } from './ir';
@@ -118,11 +119,7 @@ export function decidedIn<C>(semantics: Semantics<C>): (cond: string) => boolean
  * (`inert`; no for a semantics without `inert`), and the conditions it decides (`decidedIn`).
  * An area definition's `opaque`, `inert` and `decided` (area.ts).
  */
-export function staticAnswers<C>(semantics: Semantics<C>): {
-  opaque(op: string): string | undefined;
-  inert(op: string): boolean;
-  decided(cond: string): boolean;
-} {
+export function staticAnswers<C>(semantics: Semantics<C>): Pick<AreaDefinition, 'opaque' | 'inert' | 'decided'> {
   return {
     opaque: (op) => semantics.opaque?.(op),
     inert: (op) => semantics.inert?.(op) === true,
