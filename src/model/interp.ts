@@ -297,14 +297,30 @@ export interface InterpretedExpand {
   readonly expandActor: (a: number, s: Uint32Array, d: Uint32Array, emit: (tid: number) => void) => void;
 }
 
+/**
+ * An Int32Array copy of a growing number[] for the hot loop: `sync` copies what was appended
+ * since the last call, growing the copy by doubling (so the offsets into both agree).
+ */
+class Ints {
+  ints = new Int32Array(256);
+  private copied = 0;
+  constructor(readonly src: number[]) {}
+  sync(): void {
+    const n = this.src.length;
+    if (n > this.ints.length) {
+      const grown = new Int32Array(Math.max(n, 2 * this.ints.length));
+      grown.set(this.ints.subarray(0, this.copied));
+      this.ints = grown;
+    }
+    for (let i = this.copied; i < n; i++) this.ints[i] = this.src[i]!;
+    this.copied = n;
+  }
+}
+
 export function interpretedExpand(model: Model, layout: Layout, oob: OutOfRange): InterpretedExpand {
   const W = layout.words;
   const em = new Emitter(layout);
   const T = model.transitions.length;
-  const guard = new Int32Array(T);
-  const to = new Int32Array(T);
-  const effStart = new Int32Array(T + 1);
-  const eff: number[] = []; // per effect: expr, word, shift, mask, max, var
   const order: number[] = [];
   // Per actor: the pc field and, per pc, the range of its transitions in `order`.
   const A = model.actors.length;
@@ -339,54 +355,82 @@ export function interpretedExpand(model: Model, layout: Layout, oob: OutOfRange)
     rangeBase[actor.id + 1] = ranges.length / 2;
   }
   rangeBase[A] = ranges.length / 2;
-  // Per transition, up to PRE_TESTS leading conjuncts of its guard (or the guard itself) that
-  // compare a field with a constant (word, shift, mask, value, 1 for == or 0 for !=) are tested
-  // in `expandActor`, inline, and only the rest of the guard is evaluated (-1: nothing is left),
-  // so that a transition whose actor cannot run (the commonest reason a guard fails: it is off
-  // its CPU, or in guest mode) costs no call. A guard reads only the source state and has no
-  // effect, so its conjuncts may be split so.
-  const preStart = new Int32Array(T + 1);
-  const pre: number[] = [];
-  for (const t of model.transitions) {
-    preStart[t.id] = pre.length / 5;
-    const conjuncts = t.guard.k === 'and' ? t.guard.es : [t.guard];
-    let tested = 0;
-    for (; tested < Math.min(PRE_TESTS, conjuncts.length); tested++) {
-      const test = sourceTest(conjuncts[tested]!);
-      if (!test) break;
-      const slot = layout.slots[test.id]!;
-      pre.push(slot.word, slot.shift, slot.mask, test.value, test.k === 'eq' ? 1 : 0);
-    }
-    const rest = conjuncts.slice(tested);
-    guard[t.id] = rest.length === 0 ? -1 : em.program(rest.length === 1 ? rest[0]! : { k: 'and', es: rest }, false);
-    to[t.id] = t.to;
-    effStart[t.id] = eff.length / 6;
-    for (const a of t.effects) {
-      const slot = layout.slots[a.id]!;
-      eff.push(em.program(a.e, true), slot.word, slot.shift, slot.mask, model.vars[a.id]!.max, a.id);
-    }
-  }
-  effStart[T] = eff.length / 6;
-  // effStart is by transition id; the effects of t are effStart[t] .. effStart[t + 1] only
-  // because transitions are emitted in id order above.
-  preStart[T] = pre.length / 5;
-  // preStart is by transition id, filled in id order as effStart is.
-  const preTests = Int32Array.from(pre);
-  const code = Int32Array.from(em.code);
-  const effects = Int32Array.from(eff);
   const orderArr = Int32Array.from(order);
   const rangeArr = Int32Array.from(ranges);
   const stack = new Int32Array(STACK + 1);
+
+  // The bytecode of a transition is emitted the first time its actor stands at its program
+  // point (`prepare`), not before: a review's models reach about half of their program points
+  // (the other actors' paths a scenario never takes), and emitting is most of what compiling
+  // a small model costs. Per transition, its guard's bytecode (-1: nothing left to evaluate),
+  // its target, and the ranges of its effects in `effects` and of its leading tests in `pre`.
+  const guard = new Int32Array(T);
+  const to = new Int32Array(T);
+  const effFrom = new Int32Array(T);
+  const effTo = new Int32Array(T);
+  const preFrom = new Int32Array(T);
+  const preTo = new Int32Array(T);
+  const code = new Ints(em.code);
+  const effects = new Ints([]); // per effect: expr, word, shift, mask, max, var
+  const pre = new Ints([]); // per test: word, shift, mask, value, 1 for == or 0 for !=
+  // Their current copies, for `expandActor`.
+  let bytecode = code.ints;
+  let eff = effects.ints;
+  let preTests = pre.ints;
+  // A range not prepared yet has its end stored as ~end (negative), so that the hot loop needs
+  // no other test to notice it.
+  for (let r = 0; r < rangeBase[A]!; r++) rangeArr[2 * r + 1] = ~rangeArr[2 * r + 1]!;
+
+  /** Emits the transitions of range `r`; returns its end. */
+  function prepare(r: number): number {
+    const hi = ~rangeArr[2 * r + 1]!;
+    for (let k = rangeArr[2 * r]!; k < hi; k++) {
+      const t = model.transitions[orderArr[k]!]!;
+      // Up to PRE_TESTS leading conjuncts of the guard (or the guard itself) that compare a
+      // field with a constant are tested in `expandActor`, inline, and only the rest of the
+      // guard is evaluated, so that a transition whose actor cannot run (the commonest reason
+      // a guard fails: it is off its CPU, or in guest mode) costs no call. A guard reads only
+      // the source state and has no effect, so its conjuncts may be split so.
+      preFrom[t.id] = pre.src.length;
+      const conjuncts = t.guard.k === 'and' ? t.guard.es : [t.guard];
+      let tested = 0;
+      for (; tested < Math.min(PRE_TESTS, conjuncts.length); tested++) {
+        const test = sourceTest(conjuncts[tested]!);
+        if (!test) break;
+        const slot = layout.slots[test.id]!;
+        pre.src.push(slot.word, slot.shift, slot.mask, test.value, test.k === 'eq' ? 1 : 0);
+      }
+      preTo[t.id] = pre.src.length;
+      const rest = conjuncts.slice(tested);
+      guard[t.id] = rest.length === 0 ? -1 : em.program(rest.length === 1 ? rest[0]! : { k: 'and', es: rest }, false);
+      to[t.id] = t.to;
+      effFrom[t.id] = effects.src.length;
+      for (const a of t.effects) {
+        const slot = layout.slots[a.id]!;
+        effects.src.push(em.program(a.e, true), slot.word, slot.shift, slot.mask, model.vars[a.id]!.max, a.id);
+      }
+      effTo[t.id] = effects.src.length;
+    }
+    code.sync();
+    effects.sync();
+    pre.sync();
+    bytecode = code.ints;
+    eff = effects.ints;
+    preTests = pre.ints;
+    rangeArr[2 * r + 1] = hi;
+    return hi;
+  }
 
   function expandActor(a: number, s: Uint32Array, d: Uint32Array, emit: (tid: number) => void): void {
     const pc = (s[pcWord[a]!]! >>> pcShift[a]!) & pcMask[a]!;
     const r = rangeBase[a]! + pc;
     if (r >= rangeBase[a + 1]!) return;
-    const hi = rangeArr[2 * r + 1]!;
+    let hi = rangeArr[2 * r + 1]!;
+    if (hi < 0) hi = prepare(r);
     for (let k = rangeArr[2 * r]!; k < hi; k++) {
       const tid = orderArr[k]!;
       let holds = true;
-      for (let p = 5 * preStart[tid]!, end = 5 * preStart[tid + 1]!; p < end; p += 5) {
+      for (let p = preFrom[tid]!, end = preTo[tid]!; p < end; p += 5) {
         if ((((s[preTests[p]!]! >>> preTests[p + 1]!) & preTests[p + 2]!) === preTests[p + 3]!) !== (preTests[p + 4] === 1)) {
           holds = false;
           break;
@@ -394,15 +438,14 @@ export function interpretedExpand(model: Model, layout: Layout, oob: OutOfRange)
       }
       if (!holds) continue;
       const g = guard[tid]!;
-      if (g >= 0 && evaluate(code, g, s, d, stack) === 0) continue;
+      if (g >= 0 && evaluate(bytecode, g, s, d, stack) === 0) continue;
       for (let w = 0; w < W; w++) d[w] = s[w]!;
-      for (let e = effStart[tid]!, end = effStart[tid + 1]!; e < end; e++) {
-        const o = 6 * e;
-        const v = evaluate(code, effects[o]!, s, d, stack);
-        if (v < 0 || v > effects[o + 4]!) oob(tid, effects[o + 5]!, v);
-        const word = effects[o + 1]!;
-        const shift = effects[o + 2]!;
-        d[word] = ((d[word]! & ~(effects[o + 3]! << shift)) | (v << shift)) >>> 0;
+      for (let o = effFrom[tid]!, end = effTo[tid]!; o < end; o += 6) {
+        const v = evaluate(bytecode, eff[o]!, s, d, stack);
+        if (v < 0 || v > eff[o + 4]!) oob(tid, eff[o + 5]!, v);
+        const word = eff[o + 1]!;
+        const shift = eff[o + 2]!;
+        d[word] = ((d[word]! & ~(eff[o + 3]! << shift)) | (v << shift)) >>> 0;
       }
       const pw = pcWord[a]!;
       d[pw] = ((d[pw]! & pcClear[a]!) | (to[tid]! << pcShift[a]!)) >>> 0;
