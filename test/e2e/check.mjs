@@ -81,6 +81,25 @@ async function palette(label) {
 }
 
 const lensLocator = (text) => page.locator('.monaco-editor .codelens-decoration a', { hasText: text });
+
+/**
+ * Clicks the lens `text` until `done` resolves. VS Code fetches lenses again whenever it likes
+ * (the provider fired, the layout changed), and the extension host forgets the old lenses'
+ * commands then: a click that lands on a lens in that moment fails in the workbench ("Actual
+ * command not found") and does nothing, as it would for a user, who clicks again. So the check
+ * clicks at most `tries` times, says how many it took, and fails if none worked.
+ */
+async function clickLensUntil(text, done, tries = 3) {
+  for (let i = 1; ; i++) {
+    await lensLocator(text).first().click();
+    try {
+      return await done();
+    } catch (e) {
+      if (i >= tries) throw e;
+      log(`lens "${text}": click ${i} did nothing (${e.message}); clicking again`);
+    }
+  }
+}
 async function lensTexts() {
   return (await page.locator('.monaco-editor .codelens-decoration a').allInnerTexts()).map(norm).filter(Boolean);
 }
@@ -106,8 +125,7 @@ try {
   await shot('02-lenses-before-review.png');
 
   // ---------------------------------------------------------------- review from the lens
-  await lensLocator('Review patch (2 hunks)').first().click();
-  await lensLocator('introduces pi-delivery').first().waitFor({ timeout: 90000 });
+  await clickLensUntil('Review patch (2 hunks)', () => lensLocator('introduces pi-delivery').first().waitFor({ timeout: 45000 }));
   const after = await until('the lenses after the review', async () => {
     const t = await lensTexts();
     return t.some((x) => x.startsWith('Review patch (2 hunks) · 1 introduced')) ? t : undefined;
@@ -136,9 +154,8 @@ try {
   await shot('04-problems.png');
 
   // ---------------------------------------------------------------- the timeline
-  await lensLocator('introduces pi-delivery').first().click();
   const frame = page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
-  await frame.locator('.run.patched .step-row').first().waitFor({ timeout: 60000 });
+  await clickLensUntil('introduces pi-delivery', () => frame.locator('.run.patched .step-row').first().waitFor({ timeout: 20000 }));
   const patchedRows = await frame.locator('.run.patched .step-row').count();
   const baselineBadge = norm(await frame.locator('.run.baseline .badge').innerText());
   const patchedBadge = norm(await frame.locator('.run.patched .badge').innerText());
