@@ -363,20 +363,20 @@ export function interpretedExpand(model: Model, layout: Layout, oob: OutOfRange)
   // point (`prepare`), not before: a review's models reach about half of their program points
   // (the other actors' paths a scenario never takes), and emitting is most of what compiling
   // a small model costs. Per transition, its guard's bytecode (-1: nothing left to evaluate),
-  // its target, and the ranges of its effects in `effects` and of its leading tests in `pre`.
+  // its target, and the ranges of its effects in `eff` and of its leading tests in `preTests`.
   const guard = new Int32Array(T);
   const to = new Int32Array(T);
   const effFrom = new Int32Array(T);
   const effTo = new Int32Array(T);
   const preFrom = new Int32Array(T);
   const preTo = new Int32Array(T);
-  const code = new Ints(em.code);
-  const effects = new Ints([]); // per effect: expr, word, shift, mask, max, var
-  const pre = new Ints([]); // per test: word, shift, mask, value, 1 for == or 0 for !=
+  const codeInts = new Ints(em.code);
+  const effectInts = new Ints([]); // per effect: expr, word, shift, mask, max, var
+  const preInts = new Ints([]); // per test: word, shift, mask, value, 1 for == or 0 for !=
   // Their current copies, for `expandActor`.
-  let bytecode = code.ints;
-  let eff = effects.ints;
-  let preTests = pre.ints;
+  let bytecode = codeInts.ints;
+  let eff = effectInts.ints;
+  let preTests = preInts.ints;
   // A range not prepared yet has its end stored as ~end (negative), so that the hot loop needs
   // no other test to notice it.
   for (let r = 0; r < rangeBase[A]!; r++) rangeArr[2 * r + 1] = ~rangeArr[2 * r + 1]!;
@@ -391,32 +391,32 @@ export function interpretedExpand(model: Model, layout: Layout, oob: OutOfRange)
       // guard is evaluated, so that a transition whose actor cannot run (the commonest reason
       // a guard fails: it is off its CPU, or in guest mode) costs no call. A guard reads only
       // the source state and has no effect, so its conjuncts may be split so.
-      preFrom[t.id] = pre.src.length;
+      preFrom[t.id] = preInts.src.length;
       const conjuncts = t.guard.k === 'and' ? t.guard.es : [t.guard];
       let tested = 0;
       for (; tested < Math.min(PRE_TESTS, conjuncts.length); tested++) {
         const test = sourceTest(conjuncts[tested]!);
         if (!test) break;
         const slot = layout.slots[test.id]!;
-        pre.src.push(slot.word, slot.shift, slot.mask, test.value, test.k === 'eq' ? 1 : 0);
+        preInts.src.push(slot.word, slot.shift, slot.mask, test.value, test.k === 'eq' ? 1 : 0);
       }
-      preTo[t.id] = pre.src.length;
+      preTo[t.id] = preInts.src.length;
       const rest = conjuncts.slice(tested);
       guard[t.id] = rest.length === 0 ? -1 : em.program(rest.length === 1 ? rest[0]! : { k: 'and', es: rest }, false);
       to[t.id] = t.to;
-      effFrom[t.id] = effects.src.length;
+      effFrom[t.id] = effectInts.src.length;
       for (const a of t.effects) {
         const slot = layout.slots[a.id]!;
-        effects.src.push(em.program(a.e, true), slot.word, slot.shift, slot.mask, model.vars[a.id]!.max, a.id);
+        effectInts.src.push(em.program(a.e, true), slot.word, slot.shift, slot.mask, model.vars[a.id]!.max, a.id);
       }
-      effTo[t.id] = effects.src.length;
+      effTo[t.id] = effectInts.src.length;
     }
-    code.sync();
-    effects.sync();
-    pre.sync();
-    bytecode = code.ints;
-    eff = effects.ints;
-    preTests = pre.ints;
+    codeInts.sync();
+    effectInts.sync();
+    preInts.sync();
+    bytecode = codeInts.ints;
+    eff = effectInts.ints;
+    preTests = preInts.ints;
     rangeArr[2 * r + 1] = hi;
     return hi;
   }
