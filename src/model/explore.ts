@@ -80,7 +80,11 @@ export interface ExploreStats {
   /** True when every reachable state was expanded. */
   readonly complete: boolean;
   readonly stoppedBy?: StopReason;
-  /** Bytes held by the visited set when the run ended. */
+  /**
+   * Bytes held by the exploration's arrays when the run ended: the visited set and, when they
+   * were kept, the edges. The arrays only grow, so this is the most they held at once, apart
+   * from the moment one is copied into its doubled successor.
+   */
   readonly bytes: number;
   /** True when partial-order reduction expanded some states by one actor alone: `states` counts the reduced graph. */
   readonly reduced?: boolean;
@@ -150,6 +154,9 @@ class EdgeRecorder {
     this.to[this.count] = to;
     this.tid[this.count] = tid;
     this.count++;
+  }
+  get bytes(): number {
+    return this.start.byteLength + this.to.byteLength + this.tid.byteLength;
   }
   /** The rows once `states` states have been expanded. */
   list(states: number): EdgeList {
@@ -286,7 +293,7 @@ export function explore(compiled: CompiledModel, limits: Limits = {}): Explorati
     ms: Math.round((now() - started) * 100) / 100,
     complete,
     ...(stoppedBy ? { stoppedBy } : {}),
-    bytes: store.bytes,
+    bytes: store.bytes + (edges?.bytes ?? 0),
     ...(reducedStates ? { reduced: true } : {}),
   };
   return {

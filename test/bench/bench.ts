@@ -5,7 +5,7 @@
  *   node out/test/bench/bench.js [--json FILE] [--quick] [--only SECTION,...]
  *
  * Sections:
- * - scenarios: every scenario under every profile: states, transitions, states/s, visited set;
+ * - scenarios: every scenario under every profile: states, transitions, states/s, memory;
  * - fixtures: every exploration the fixture reviews run (baseline and patched programs);
  * - latency: review of every fixture patch, as a cold CLI process (`check FILE --json`), through
  *   the warm in-process API, and warm in a worker thread with the extension's heap limits
@@ -88,7 +88,7 @@ if (want('scenarios')) {
       out.push({ scenario: scenario.id, profile: profile.id, ...r });
     }
   }
-  table('Scenarios (build + compile + explore, no counters)', ['scenario@profile', 'states', 'transitions', 'ms', 'states/s', 'visited set'], rows);
+  table('Scenarios (build + compile + explore, no counters; memory: the visited set, the most the explorer held)', ['scenario@profile', 'states', 'transitions', 'ms', 'states/s', 'memory'], rows);
   results['scenarios'] = out;
 }
 
@@ -101,12 +101,12 @@ if (want('fixtures')) {
     reviewPatchSet(readPatches(readFileSync(path.join(PATCHES, f))), {
       observe: (r) => {
         const s = r.result.stats;
-        rows.push([f.replace(/\.patch$/, ''), `${r.scenario.id}@${r.profile.id}`, fmt(s.states), fmt(s.transitions), fmt(s.ms, 1), fmt(s.ms ? (s.states / s.ms) * 1000 : 0), s.reduced ? 'yes' : '']);
-        out.push({ fixture: f, scenario: r.scenario.id, profile: r.profile.id, states: s.states, transitions: s.transitions, ms: s.ms, reduced: s.reduced === true });
+        rows.push([f.replace(/\.patch$/, ''), `${r.scenario.id}@${r.profile.id}`, fmt(s.states), fmt(s.transitions), fmt(s.ms, 1), fmt(s.ms ? (s.states / s.ms) * 1000 : 0), kib(s.bytes), s.reduced ? 'yes' : '']);
+        out.push({ fixture: f, scenario: r.scenario.id, profile: r.profile.id, states: s.states, transitions: s.transitions, ms: s.ms, bytes: s.bytes, reduced: s.reduced === true });
       },
     });
   }
-  table("Explorations the fixture reviews run (baseline and patched programs; reduced: partial-order reduction ran, so states count the reduced graph)", ['fixture', 'scenario@profile', 'states', 'transitions', 'ms', 'states/s', 'reduced'], rows);
+  table("Explorations the fixture reviews run (baseline and patched programs; memory: the visited set and the edges kept for the counters, the most the explorer held; reduced: partial-order reduction ran, so states count the reduced graph)", ['fixture', 'scenario@profile', 'states', 'transitions', 'ms', 'states/s', 'memory', 'reduced'], rows);
   results['fixtures'] = out;
 }
 

@@ -18,7 +18,7 @@ export interface Measured {
   readonly ms: number;
   readonly exploreMs: number;
   readonly statesPerSecond: number;
-  /** Bytes held by the visited set. */
+  /** Bytes held by the explorer's arrays: the visited set (no edges are kept here). */
   readonly bytes: number;
 }
 

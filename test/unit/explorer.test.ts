@@ -171,6 +171,19 @@ describe('explorer', () => {
     }
   });
 
+  it('counts in its memory every array it holds: the visited set, and the edges when it keeps them', () => {
+    const compiled = compile(buildFrom('migrate-while-blocked'));
+    const bare = explore(compiled);
+    const withEdges = explore(compiled, { recordEdges: true });
+    assert.equal(bare.stats.bytes, bare.store.bytes);
+    // Every state's successors are recorded (start, target, transition id: three Int32Arrays).
+    const edges = withEdges.edges!;
+    assert.equal(withEdges.stats.bytes, withEdges.store.bytes + edges.start.byteLength + edges.to.byteLength + edges.tid.byteLength);
+    assert.ok(edges.to.length >= withEdges.stats.transitions, `${edges.to.length} edge slots for ${withEdges.stats.transitions} transitions`);
+    // The visited set holds at least the packed states and one parent, transition and hash each.
+    assert.ok(bare.store.bytes >= bare.stats.states * (4 * compiled.layout.words + 12));
+  });
+
   it('says inconclusive, not holds, when the state limit is reached', () => {
     const full = run('migrate-while-blocked', 'upstream');
     assert.ok(full.stats.complete);
