@@ -100,6 +100,7 @@ async function clickLensUntil(text, done, tries = 3) {
     }
   }
 }
+
 async function lensTexts() {
   return (await page.locator('.monaco-editor .codelens-decoration a').allInnerTexts()).map(norm).filter(Boolean);
 }
